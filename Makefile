@@ -1,0 +1,42 @@
+# The README's two commands: `make demo` and `make test`. Each installs what it needs.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Xvfb + Mesa: the tests draw the board on a virtual screen; Mosquitto: the real broker the
+# tests start; mtdev: Kivy's touch input library.
+APT_PACKAGES := xvfb xauth libgl1 libgl1-mesa-dri libegl1 libmtdev1 mosquitto mosquitto-clients
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test system venv lint bench screenshot clean
+
+demo: system venv
+	$(VENV)/bin/kds-device demo
+
+test: system venv lint
+	$(VENV)/bin/pytest
+
+lint: venv
+	$(VENV)/bin/ruff check kds_device tests bench
+	$(VENV)/bin/ruff format --check kds_device tests bench
+	$(VENV)/bin/mypy
+
+system:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+bench: system venv
+	xvfb-run -a -s "-screen 0 1280x800x24" $(PY) bench/board.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+"""kds-device: a kitchen display for Deliverect's KDS integration."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from kds_device.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,66 @@
+"""What a cook can do, whatever the input (touch, keyboard, USB bump bar, GPIO buttons)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from kds_device.domain.board import Board, Outcome
+from kds_device.domain.clock import Instant
+
+
+class Action(str, Enum):
+    NEXT = "next"
+    PREVIOUS = "previous"
+    FIRST = "first"
+    BUMP = "bump"
+    START = "start"  # send "preparing"
+    RECALL = "recall"  # open the recall list / restore the chosen ticket
+    UNDO = "undo"
+    PAGE_NEXT = "page_next"
+    PAGE_PREVIOUS = "page_previous"
+    ALL_DAY = "all_day"  # toggle the all-day panel
+    ACKNOWLEDGE = "acknowledge"  # take a cancelled ticket away
+    CLEAR_ALL = "clear_all"  # acknowledge every cancelled ticket
+
+    @classmethod
+    def parse(cls, name: str) -> Action:
+        try:
+            return cls(name.strip().lower().replace("-", "_").replace(" ", "_"))
+        except ValueError:
+            raise ValueError(
+                f"unknown action {name!r}; known: {', '.join(a.value for a in cls)}"
+            ) from None
+
+
+#: Actions that destroy information: a bump bar must hold them to confirm.
+DESTRUCTIVE: frozenset[Action] = frozenset({Action.ACKNOWLEDGE, Action.CLEAR_ALL})
+
+
+def apply_action(board: Board, action: Action, now: Instant) -> Outcome:
+    """Apply a board action. RECALL and ALL_DAY are screen matters (panels) and return nothing
+    here; the UI opens its panels for them."""
+    if action is Action.NEXT:
+        return board.select_next()
+    if action is Action.PREVIOUS:
+        return board.select_previous()
+    if action is Action.FIRST:
+        return board.select_first()
+    if action is Action.BUMP:
+        return board.bump(now)
+    if action is Action.START:
+        return board.start(now)
+    if action is Action.UNDO:
+        return board.undo(now)
+    if action is Action.PAGE_NEXT:
+        return board.page_next()
+    if action is Action.PAGE_PREVIOUS:
+        return board.page_previous()
+    if action is Action.ACKNOWLEDGE:
+        return board.acknowledge()
+    if action is Action.CLEAR_ALL:
+        outcome = Outcome()
+        for ticket in list(board.open_tickets()):
+            if ticket.voided:
+                outcome.merge(board.acknowledge(ticket.order_id))
+        return outcome
+    return Outcome()

@@ -1,0 +1,544 @@
+"""The kitchen board: open tickets, their order, selection, pages, ageing, all-day counts,
+recall and undo. Pure: no I/O, time passed in as an :class:`Instant`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from kds_device.domain.clock import Instant
+from kds_device.domain.events import Event, EventType
+from kds_device.domain.layout import LayoutSpec, Page, paginate
+from kds_device.domain.lines import (
+    DEFAULT_ALLERGY_WORDS,
+    TicketLine,
+    allergy_pattern,
+    item_totals,
+    ticket_lines,
+)
+from kds_device.domain.order import Cancel, Order, OrderType, parse_order
+from kds_device.domain.status import FINISHED_FROM, KDS_SENDABLE, VOIDING, OrderStatus
+
+#: Marker in ``Outcome.changed`` when the page shown changed.
+PAGE_CHANGED = "<page>"
+
+
+class AgeClass(Enum):
+    ON_TIME = "on time"
+    CAUTION = "caution"
+    LATE = "late"
+    UPCOMING = "upcoming"  # scheduled, not due to start yet
+
+
+class Alert(Enum):
+    NEW_ORDER = "new_order"
+    ORDER_VOIDED = "order_voided"
+
+
+@dataclass(frozen=True)
+class AgeThresholds:
+    caution_s: float = 300.0
+    late_s: float = 480.0
+
+
+@dataclass
+class BoardSettings:
+    bump_status: int = int(OrderStatus.READY_FOR_PICKUP)
+    thresholds: dict[OrderType, AgeThresholds] = field(default_factory=dict)
+    default_thresholds: AgeThresholds = AgeThresholds()
+    recall_limit: int = 30
+    undo_window_s: float = 10.0
+    scheduled_lead_s: float = (
+        20 * 60.0
+    )  # a scheduled order's timer starts this long before it is due
+    keep_finished_s: float = (
+        6 * 3600.0
+    )  # bumped or acknowledged tickets kept for recall, then pruned
+    allergy_words: tuple[str, ...] = DEFAULT_ALLERGY_WORDS
+
+    def __post_init__(self) -> None:
+        if self.bump_status not in KDS_SENDABLE:
+            raise ValueError(f"bump status must be one of {sorted(KDS_SENDABLE)}")
+
+    def thresholds_for(self, kind: OrderType) -> AgeThresholds:
+        return self.thresholds.get(kind, self.default_thresholds)
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A status this board decided; to be sent to Deliverect (through the gateway) once."""
+
+    order_id: str
+    status: int
+    key: str
+
+
+@dataclass
+class Outcome:
+    """What one board operation changed: for the screen, the store, the speaker and the outbox."""
+
+    changed: set[str] = field(default_factory=set)
+    removed: set[str] = field(default_factory=set)
+    alerts: list[Alert] = field(default_factory=list)
+    status_changes: list[StatusChange] = field(default_factory=list)
+
+    def merge(self, other: Outcome) -> Outcome:
+        self.changed |= other.changed
+        self.removed |= other.removed
+        self.changed -= self.removed
+        self.alerts += other.alerts
+        self.status_changes += other.status_changes
+        return self
+
+    def __bool__(self) -> bool:
+        return bool(self.changed or self.removed or self.alerts or self.status_changes)
+
+
+@dataclass
+class Ticket:
+    """One order's life on this board. ``order`` is None for a tombstone (cancel came first)."""
+
+    order_id: str
+    arrival: int
+    arrived_wall: datetime
+    arrived_mono: float
+    payload: Mapping[str, Any] | None = None
+    order: Order | None = None
+    status: int = int(OrderStatus.PARSED)
+    bumped: bool = False
+    finished_wall: datetime | None = None
+    finished_mono: float | None = None
+    recalled: bool = False
+    voided: bool = False
+    void_reason: str = ""
+    void_acknowledged: bool = False
+    own_keys: list[str] = field(default_factory=list)
+    lines: list[TicketLine] = field(default_factory=list)
+
+    @property
+    def visible(self) -> bool:
+        return (
+            self.order is not None
+            and not self.bumped
+            and not (self.voided and self.void_acknowledged)
+        )
+
+    @property
+    def workable(self) -> bool:
+        """On screen and still to be cooked (not voided)."""
+        return self.visible and not self.voided
+
+
+class Board:
+    """All tickets of this screen. Methods return an :class:`Outcome`; nothing here blocks."""
+
+    def __init__(
+        self,
+        settings: BoardSettings | None = None,
+        key_factory: Callable[[], str] = lambda: uuid.uuid4().hex,
+    ) -> None:
+        self.settings = settings or BoardSettings()
+        self._allergy = allergy_pattern(self.settings.allergy_words)
+        self._key = key_factory
+        self._tickets: dict[str, Ticket] = {}
+        self._arrivals = 0
+        self.selected_id: str | None = None
+        self.page_index = 0
+        self._spec = LayoutSpec()
+        self._row_counter: Callable[[TicketLine], int] = lambda line: 1
+        self._row_cache: dict[str, list[int]] = {}
+        self._pages: list[Page] | None = None
+        self._open_cache: list[Ticket] | None = None
+        self.last_bump: tuple[str, float] | None = None  # (order id, mono) for undo
+
+    # ---- reading ------------------------------------------------------------------------
+
+    def ticket(self, order_id: str) -> Ticket | None:
+        return self._tickets.get(order_id)
+
+    def tickets(self) -> list[Ticket]:
+        return list(self._tickets.values())
+
+    def open_tickets(self) -> list[Ticket]:
+        """Visible tickets, by promised time, then arrival."""
+        if self._open_cache is None:
+            visible = [t for t in self._tickets.values() if t.visible]
+            visible.sort(key=self._sort_key)
+            self._open_cache = visible
+        return self._open_cache
+
+    def _sort_key(self, ticket: Ticket) -> tuple[datetime, int]:
+        assert ticket.order is not None
+        return (ticket.order.promised_time or ticket.arrived_wall, ticket.arrival)
+
+    def timer_start_mono(self, ticket: Ticket) -> float:
+        """When the ticket's clock starts: arrival, or for a scheduled order its start time."""
+        order = ticket.order
+        if order is None or order.asap or order.promised_time is None:
+            return ticket.arrived_mono
+        start = order.promised_time - timedelta(seconds=self.settings.scheduled_lead_s)
+        wait = (start - ticket.arrived_wall).total_seconds()
+        return ticket.arrived_mono + max(0.0, wait)
+
+    def elapsed_s(self, ticket: Ticket, now: Instant) -> float:
+        """Seconds on the clock (negative while a scheduled order is upcoming)."""
+        return now.mono - self.timer_start_mono(ticket)
+
+    def seconds_to_promise(self, ticket: Ticket, now: Instant) -> float | None:
+        if ticket.order is None or ticket.order.promised_time is None:
+            return None
+        return (ticket.order.promised_time - now.wall).total_seconds()
+
+    def age_class(self, ticket: Ticket, now: Instant) -> AgeClass:
+        assert ticket.order is not None
+        elapsed = self.elapsed_s(ticket, now)
+        if elapsed < 0:
+            return AgeClass.UPCOMING
+        limits = self.settings.thresholds_for(ticket.order.order_type)
+        if elapsed >= limits.late_s:
+            return AgeClass.LATE
+        if elapsed >= limits.caution_s:
+            return AgeClass.CAUTION
+        return AgeClass.ON_TIME
+
+    def late_count(self, now: Instant) -> int:
+        return sum(
+            1 for t in self.open_tickets() if t.workable and self.age_class(t, now) is AgeClass.LATE
+        )
+
+    def all_day(self) -> list[tuple[str, int]]:
+        """Open quantity of each product across workable tickets, most first."""
+        totals: dict[str, int] = {}
+        for ticket in self.open_tickets():
+            if ticket.workable and ticket.order is not None:
+                for name, count in item_totals(ticket.order).items():
+                    totals[name] = totals.get(name, 0) + count
+        return sorted(totals.items(), key=lambda pair: (-pair[1], pair[0].lower()))
+
+    def recall_list(self) -> list[Ticket]:
+        """Recently bumped tickets, newest first."""
+        done = [t for t in self._tickets.values() if t.order is not None and t.bumped]
+        done.sort(key=lambda t: t.finished_mono or 0.0, reverse=True)
+        return done[: self.settings.recall_limit]
+
+    def undo_available(self, now: Instant) -> str | None:
+        """The order id the undo action would restore, while the undo window is open."""
+        if self.last_bump is None:
+            return None
+        order_id, when = self.last_bump
+        ticket = self._tickets.get(order_id)
+        if ticket is None or not ticket.bumped:
+            return None
+        if now.mono - when > self.settings.undo_window_s:
+            return None
+        return order_id
+
+    # ---- layout, pages, selection -------------------------------------------------------
+
+    def set_layout(self, spec: LayoutSpec, row_counter: Callable[[TicketLine], int]) -> None:
+        self._spec = spec
+        self._row_counter = row_counter
+        self._row_cache: dict[str, list[int]] = {}
+        self._pages = None
+
+    @property
+    def layout_spec(self) -> LayoutSpec:
+        return self._spec
+
+    def _rows_of(self, ticket: Ticket) -> list[int]:
+        rows = self._row_cache.get(ticket.order_id)
+        if rows is None:
+            rows = [self._row_counter(line) for line in ticket.lines]
+            self._row_cache[ticket.order_id] = rows
+        return rows
+
+    def pages(self) -> list[Page]:
+        if self._pages is None:
+            self._pages = paginate(
+                [(t.order_id, self._rows_of(t)) for t in self.open_tickets()], self._spec
+            )
+            self.page_index = min(self.page_index, len(self._pages) - 1)
+        return self._pages
+
+    def current_page(self) -> Page:
+        return self.pages()[self.page_index]
+
+    def page_of(self, order_id: str) -> int | None:
+        for index, page in enumerate(self.pages()):
+            for column in page:
+                for segment in column:
+                    if segment.order_id == order_id and not segment.continued:
+                        return index
+        return None
+
+    def tickets_after_page(self) -> int:
+        """How many open tickets start on pages after the current one."""
+        return sum(
+            1
+            for page in self.pages()[self.page_index + 1 :]
+            for column in page
+            for segment in column
+            if not segment.continued
+        )
+
+    def page_next(self) -> Outcome:
+        return self._go_to_page(self.page_index + 1)
+
+    def page_previous(self) -> Outcome:
+        return self._go_to_page(self.page_index - 1)
+
+    def _go_to_page(self, index: int) -> Outcome:
+        pages = self.pages()
+        index = max(0, min(index, len(pages) - 1))
+        if index == self.page_index:
+            return Outcome()
+        self.page_index = index
+        first = next((s.order_id for col in pages[index] for s in col if not s.continued), None)
+        if first is not None:
+            self.selected_id = first
+        return Outcome(changed={PAGE_CHANGED})
+
+    def select(self, order_id: str | None) -> Outcome:
+        if order_id is not None:
+            ticket = self._tickets.get(order_id)
+            if ticket is None or not ticket.visible:
+                return Outcome()
+        previous, self.selected_id = self.selected_id, order_id
+        if order_id is not None:
+            page = self.page_of(order_id)
+            if page is not None:
+                self.page_index = page
+        return Outcome(changed={i for i in (previous, order_id) if i})
+
+    def select_next(self) -> Outcome:
+        return self._step(+1)
+
+    def select_previous(self) -> Outcome:
+        return self._step(-1)
+
+    def select_first(self) -> Outcome:
+        tickets = self.open_tickets()
+        return self.select(tickets[0].order_id if tickets else None)
+
+    def _step(self, delta: int) -> Outcome:
+        tickets = self.open_tickets()
+        if not tickets:
+            return self.select(None)
+        ids = [t.order_id for t in tickets]
+        if self.selected_id not in ids:
+            return self.select(ids[0])
+        index = ids.index(self.selected_id) + delta
+        return self.select(ids[max(0, min(index, len(ids) - 1))])
+
+    def _ensure_selection(self) -> None:
+        """Keep the cursor on a visible ticket after one leaves the board."""
+        if self.selected_id is not None:
+            ticket = self._tickets.get(self.selected_id)
+            if ticket is not None and ticket.visible:
+                return
+        tickets = self.open_tickets()
+        self.selected_id = tickets[0].order_id if tickets else None
+
+    # ---- changes from outside -----------------------------------------------------------
+
+    def receive_order(self, payload: Mapping[str, Any], now: Instant) -> Outcome:
+        """A new order (raises OrderPayloadError if the payload cannot be one)."""
+        order = parse_order(payload)
+        ticket = self._tickets.get(order.order_id)
+        if ticket is not None and ticket.order is not None:
+            return Outcome()  # a duplicate delivery: one ticket
+        if ticket is None:
+            ticket = self._new_ticket(order.order_id, now)
+        ticket.payload = dict(payload)
+        ticket.order = order
+        ticket.lines = ticket_lines(order, self._allergy)
+        outcome = Outcome(changed={order.order_id})
+        outcome.alerts.append(Alert.ORDER_VOIDED if ticket.voided else Alert.NEW_ORDER)
+        self._touched()
+        if self.selected_id is None:
+            self._ensure_selection()
+        return outcome
+
+    def receive_cancel(self, cancel: Cancel, now: Instant) -> Outcome:
+        ticket = self._tickets.get(cancel.order_id)
+        if ticket is None:
+            ticket = self._new_ticket(cancel.order_id, now)  # a tombstone
+        return self._void(ticket, cancel.reason, now)
+
+    def apply_status(self, order_id: str, status: int, now: Instant, key: str = "") -> Outcome:
+        """A status decided elsewhere (another screen, Deliverect). Never moves backwards."""
+        ticket = self._tickets.get(order_id)
+        if ticket is None:
+            return Outcome()
+        if key and key in ticket.own_keys:
+            return Outcome()  # the echo of our own change
+        if status in VOIDING:
+            return self._void(ticket, "", now)
+        if status <= ticket.status or ticket.voided:
+            return Outcome()
+        ticket.status = status
+        if status >= self.settings.bump_status or status >= FINISHED_FROM:
+            if not ticket.bumped:
+                self._finish(ticket, now)
+        self._touched()
+        return Outcome(changed={order_id})
+
+    def apply_event(self, event: Event, now: Instant) -> Outcome:
+        """Apply one journal event (the caller has already ordered and de-duplicated by seq)."""
+        data = event.data
+        if event.type == EventType.ORDER_RECEIVED:
+            payload = data.get("payload")
+            if not isinstance(payload, Mapping):
+                raise ValueError(f"event {event.seq}: order.received without a payload")
+            return self.receive_order(payload, now)
+        if event.type == EventType.ORDER_VOIDED and event.order_id:
+            reason = data.get("reason")
+            return self.receive_cancel(
+                Cancel(order_id=event.order_id, reason=reason if isinstance(reason, str) else ""),
+                now,
+            )
+        if event.type == EventType.STATUS_CHANGED and event.order_id:
+            status = data.get("status")
+            if isinstance(status, int) and not isinstance(status, bool):
+                key = data.get("key")
+                return self.apply_status(
+                    event.order_id, status, now, key if isinstance(key, str) else ""
+                )
+        return Outcome()
+
+    # ---- the cook's actions -------------------------------------------------------------
+
+    def bump(self, now: Instant, order_id: str | None = None) -> Outcome:
+        """Move a ticket off the board with the configured bump status; a voided one is
+        acknowledged instead (nothing is ever sent for a voided order)."""
+        ticket = self._target(order_id)
+        if ticket is None:
+            return Outcome()
+        if ticket.voided:
+            return self.acknowledge(ticket.order_id)
+        outcome = self._send(ticket, self.settings.bump_status)
+        self._finish(ticket, now)
+        self.last_bump = (ticket.order_id, now.mono)
+        self._touched()
+        self._ensure_selection()
+        outcome.changed.add(ticket.order_id)
+        return outcome
+
+    def start(self, now: Instant, order_id: str | None = None) -> Outcome:
+        """Mark a ticket as being prepared (status 50)."""
+        ticket = self._target(order_id)
+        if ticket is None or ticket.voided:
+            return Outcome()
+        outcome = self._send(ticket, int(OrderStatus.PREPARING))
+        if outcome:
+            outcome.changed.add(ticket.order_id)
+        return outcome
+
+    def recall(self, order_id: str, now: Instant) -> Outcome:
+        """Put a bumped ticket back on the board (sends nothing: Deliverect never goes back)."""
+        ticket = self._tickets.get(order_id)
+        if ticket is None or ticket.order is None or not ticket.bumped:
+            return Outcome()
+        ticket.bumped = False
+        ticket.recalled = True
+        ticket.finished_wall = ticket.finished_mono = None
+        if self.last_bump and self.last_bump[0] == order_id:
+            self.last_bump = None
+        self._touched()
+        self.select(order_id)
+        return Outcome(changed={order_id})
+
+    def undo(self, now: Instant) -> Outcome:
+        order_id = self.undo_available(now)
+        return self.recall(order_id, now) if order_id else Outcome()
+
+    def acknowledge(self, order_id: str | None = None) -> Outcome:
+        """Take a voided ticket off the board once someone has seen it."""
+        ticket = self._target(order_id)
+        if ticket is None or not ticket.voided or ticket.void_acknowledged:
+            return Outcome()
+        ticket.void_acknowledged = True
+        self._touched()
+        self._ensure_selection()
+        return Outcome(changed={ticket.order_id})
+
+    def prune(self, now: Instant) -> Outcome:
+        """Forget tickets finished longer ago than ``keep_finished_s`` (bounded memory and disk)."""
+        horizon = now.mono - self.settings.keep_finished_s
+        gone = {
+            t.order_id
+            for t in self._tickets.values()
+            if t.finished_mono is not None and t.finished_mono < horizon and not t.visible
+        }
+        for order_id in gone:
+            del self._tickets[order_id]
+        if gone:
+            self._touched()
+        return Outcome(removed=gone)
+
+    # ---- persistence --------------------------------------------------------------------
+
+    def restore(self, tickets: Iterable[Ticket]) -> None:
+        """Load tickets saved by a store (their ``payload`` is parsed again)."""
+        for ticket in tickets:
+            if ticket.payload is not None:
+                ticket.order = parse_order(ticket.payload)
+                ticket.lines = ticket_lines(ticket.order, self._allergy)
+            self._tickets[ticket.order_id] = ticket
+            self._arrivals = max(self._arrivals, ticket.arrival)
+        self._touched()
+        self._ensure_selection()
+
+    # ---- internals ----------------------------------------------------------------------
+
+    def _new_ticket(self, order_id: str, now: Instant) -> Ticket:
+        self._arrivals += 1
+        ticket = Ticket(order_id, self._arrivals, now.wall, now.mono)
+        self._tickets[order_id] = ticket
+        return ticket
+
+    def _target(self, order_id: str | None) -> Ticket | None:
+        order_id = order_id or self.selected_id
+        ticket = self._tickets.get(order_id) if order_id else None
+        return ticket if ticket is not None and ticket.visible else None
+
+    def _send(self, ticket: Ticket, status: int) -> Outcome:
+        if ticket.voided or status <= ticket.status:
+            return Outcome()
+        ticket.status = status
+        key = self._key()
+        ticket.own_keys.append(key)
+        del ticket.own_keys[:-20]
+        return Outcome(status_changes=[StatusChange(ticket.order_id, status, key)])
+
+    def _finish(self, ticket: Ticket, now: Instant) -> None:
+        ticket.bumped = True
+        ticket.recalled = False
+        ticket.finished_wall, ticket.finished_mono = now.wall, now.mono
+
+    def _void(self, ticket: Ticket, reason: str, now: Instant) -> Outcome:
+        if ticket.voided:
+            return Outcome()
+        ticket.voided = True
+        ticket.void_reason = reason
+        if ticket.bumped:  # a cancel after the bump: back on screen so nobody misses it
+            ticket.bumped = False
+        ticket.finished_wall, ticket.finished_mono = now.wall, now.mono
+        self._touched()
+        outcome = Outcome(changed={ticket.order_id})
+        if ticket.order is not None:
+            outcome.alerts.append(Alert.ORDER_VOIDED)
+        return outcome
+
+    def _touched(self) -> None:
+        self._open_cache = None
+        self._pages = None
+
+
+def sendable(changes: Sequence[StatusChange]) -> list[StatusChange]:
+    """Only statuses a KDS may send (a guard for adapters)."""
+    return [c for c in changes if c.status in KDS_SENDABLE]

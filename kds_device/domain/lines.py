@@ -1,0 +1,104 @@
+"""A ticket's printed lines: items flattened with modifiers indented and quantities right."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import Enum
+
+from kds_device.domain.order import Item, Order
+
+DEFAULT_ALLERGY_WORDS: tuple[str, ...] = (
+    "allergy",
+    "allergic",
+    "allergen",
+    "nut",
+    "nuts",
+    "peanut",
+    "peanuts",
+    "gluten",
+    "coeliac",
+    "celiac",
+    "dairy",
+    "lactose",
+    "milk",
+    "egg",
+    "eggs",
+    "shellfish",
+    "sesame",
+    "soy",
+    "fish",
+    "vegan",
+)
+
+
+class LineKind(Enum):
+    ITEM = "item"  # a top-level product
+    MODIFIER = "modifier"  # a sub-item at depth >= 1
+    REMARK = "remark"  # an item's remark, under the item
+    NOTE = "note"  # the order note
+
+
+@dataclass(frozen=True)
+class TicketLine:
+    kind: LineKind
+    text: str
+    depth: int = 0
+    quantity: int = 1  # as printed: per unit of the parent for a modifier
+    total: int = 1  # how many to make in all (quantity times every parent's quantity)
+    allergy: bool = False
+
+    def label(self) -> str:
+        """The line as a cook reads it."""
+        if self.kind is LineKind.ITEM:
+            return f"{self.quantity}  {self.text}"
+        if self.kind is LineKind.MODIFIER:
+            prefix = f"{self.quantity}x " if self.quantity != 1 else ""
+            return f"+ {prefix}{self.text}"
+        if self.kind is LineKind.REMARK:
+            return f"» {self.text}"
+        return f"NOTE: {self.text}"
+
+
+def allergy_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
+    cleaned = [re.escape(w.strip()) for w in words if w.strip()]
+    if not cleaned:
+        return None
+    return re.compile(r"\b(" + "|".join(cleaned) + r")\b", re.IGNORECASE)
+
+
+def ticket_lines(order: Order, allergy: re.Pattern[str] | None = None) -> list[TicketLine]:
+    """Every line of the ticket body in order: items, their modifiers and remarks, the note."""
+    lines: list[TicketLine] = []
+    for item in order.items:
+        lines.extend(_item_lines(item, 0, 1, allergy))
+    if order.note:
+        lines.append(TicketLine(LineKind.NOTE, order.note, 0, 1, 1, _flag(order.note, allergy)))
+    return lines
+
+
+def _item_lines(
+    item: Item, depth: int, parent_total: int, allergy: re.Pattern[str] | None
+) -> Iterator[TicketLine]:
+    total = item.quantity * parent_total
+    kind = LineKind.ITEM if depth == 0 else LineKind.MODIFIER
+    yield TicketLine(kind, item.name, depth, item.quantity, total, _flag(item.name, allergy))
+    if item.remark:
+        yield TicketLine(
+            LineKind.REMARK, item.remark, depth + 1, 1, total, _flag(item.remark, allergy)
+        )
+    for sub in item.sub_items:
+        yield from _item_lines(sub, depth + 1, total, allergy)
+
+
+def _flag(text: str, allergy: re.Pattern[str] | None) -> bool:
+    return bool(allergy and allergy.search(text))
+
+
+def item_totals(order: Order) -> dict[str, int]:
+    """How many of each top-level product the order needs (for all-day counts)."""
+    totals: dict[str, int] = {}
+    for item in order.items:
+        totals[item.name] = totals.get(item.name, 0) + item.quantity
+    return totals

@@ -1,0 +1,1 @@
+"""Plumbing between threads: the inbox."""

@@ -1,0 +1,1 @@
+"""The Deliverect simulator and the project's one generator of realistic orders."""

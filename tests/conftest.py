@@ -1,0 +1,14 @@
+"""Shared test set-up. Fixture families live in tests/fixtures/, one module each."""
+
+import os
+
+# Kivy reads these at import: no argv parsing, no console spam, a throwaway home,
+# SDL's dummy audio (CI has no sound card). pytest-xvfb provides the display.
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+os.environ.setdefault("KIVY_NO_FILELOG", "1")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+pytest_plugins = [
+    "tests.fixtures.common",
+]
