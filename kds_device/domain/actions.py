@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from kds_device.domain.board import Board, Outcome
 from kds_device.domain.clock import Instant
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     NEXT = "next"
     PREVIOUS = "previous"
     FIRST = "first"

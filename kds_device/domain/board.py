@@ -242,7 +242,7 @@ class Board:
     def set_layout(self, spec: LayoutSpec, row_counter: Callable[[TicketLine], int]) -> None:
         self._spec = spec
         self._row_counter = row_counter
-        self._row_cache: dict[str, list[int]] = {}
+        self._row_cache = {}
         self._pages = None
 
     @property
@@ -381,9 +381,9 @@ class Board:
         if status <= ticket.status or ticket.voided:
             return Outcome()
         ticket.status = status
-        if status >= self.settings.bump_status or status >= FINISHED_FROM:
-            if not ticket.bumped:
-                self._finish(ticket, now)
+        done = status >= self.settings.bump_status or status >= FINISHED_FROM
+        if done and not ticket.bumped:
+            self._finish(ticket, now)
         self._touched()
         return Outcome(changed={order_id})
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class EventType(str, Enum):
+class EventType(StrEnum):
     ORDER_RECEIVED = "order.received"  # data: {"payload": <raw Deliverect order>}
     ORDER_VOIDED = "order.voided"  # data: {"reason": str, "payload": <raw cancel>}
     STATUS_CHANGED = "order.status"  # data: {"status": int, "source": str, "device"?: str}
