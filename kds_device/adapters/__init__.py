@@ -1,0 +1,1 @@
+"""One module per outside thing: gateway HTTP, MQTT, SQLite, GPIO, keys, sound, systemd."""
