@@ -1,0 +1,220 @@
+"""The one parser, on the payload corpus in tests/data/."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kds_device.domain import (
+    Cancel,
+    Order,
+    OrderPayloadError,
+    OrderType,
+    parse_webhook,
+    ticket_lines,
+)
+from kds_device.domain.lines import LineKind, allergy_pattern, item_totals
+from kds_device.domain.timestamps import parse_timestamp
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+def load(name: str) -> object:
+    return json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def order(name: str) -> Order:
+    parsed = parse_webhook(load(name))
+    assert isinstance(parsed, Order)
+    return parsed
+
+
+def test_reference_order_reads_like_the_kitchen_reads_it() -> None:
+    parsed = order("order_delivery_nested")
+    assert parsed.order_id == "66a1f0e2d3c4b5a697887766"
+    assert parsed.display_id == "8F3K2"
+    assert parsed.order_type is OrderType.DELIVERY
+    assert parsed.brand == "Smoke & Bun"
+    assert parsed.customer_name == "Lena K."
+    assert parsed.channel == 7
+    assert parsed.promised_time == datetime(2025, 11, 22, 18, 45, tzinfo=UTC)
+    lines = ticket_lines(parsed)
+    labels = [line.label() for line in lines]
+    assert labels[:4] == ["2  Smokehouse Burger", "» Cut in half", "+ Extra cheddar", "+ No onions"]
+    cheddar = next(line for line in lines if line.text == "Extra cheddar")
+    assert (cheddar.quantity, cheddar.total, cheddar.depth) == (1, 2, 1)
+    dip = next(line for line in lines if line.text == "BBQ dip")
+    assert (dip.quantity, dip.total, dip.depth) == (2, 2, 2)
+    assert dip.label() == "+ 2x BBQ dip"
+    assert lines[-1].kind is LineKind.NOTE
+
+
+def test_quantities_multiply_three_levels_deep() -> None:
+    lines = ticket_lines(order("order_nested_three_deep"))
+    by_text = {line.text: line for line in lines}
+    assert by_text["Smokehouse Meal"].total == 3
+    assert by_text["Smokehouse Burger"].total == 3
+    assert by_text["Extra cheddar"].total == 6
+    assert by_text["Smoked"].total == 6 and by_text["Smoked"].depth == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "label"),
+    [
+        ("order_type_1", OrderType.PICKUP, "Pickup"),
+        ("order_delivery_nested", OrderType.DELIVERY, "Delivery"),
+        ("order_type_3", OrderType.EAT_IN, "Eat-in"),
+        ("order_type_4", OrderType.CURBSIDE, "Curbside"),
+        ("order_type_5", OrderType.DRIVE_THROUGH, "Drive-thru"),
+        ("order_type_9", OrderType.OTHER, "Other"),
+    ],
+)
+def test_every_order_type(name: str, kind: OrderType, label: str) -> None:
+    parsed = order(name)
+    assert parsed.order_type is kind
+    assert parsed.order_type.label == label
+
+
+def test_eat_in_has_its_table() -> None:
+    assert order("order_type_3").table == "12"
+
+
+@pytest.mark.parametrize(
+    ("index", "expected"),
+    [
+        (0, datetime(2022, 3, 3, 13, 3, tzinfo=UTC)),
+        (1, datetime(2025, 11, 22, 18, 45, 0, 123456, tzinfo=UTC)),
+        (2, datetime(2023, 7, 14, 7, 44, 15, tzinfo=UTC)),
+        (3, datetime(2025, 10, 9, 16, 9, 43, 691864, tzinfo=UTC)),
+        (4, datetime(2025, 10, 9, 16, 9, 43, tzinfo=UTC)),
+    ],
+)
+def test_every_timestamp_format(index: int, expected: datetime) -> None:
+    assert order(f"order_timestamp_{index}").pickup_time == expected
+
+
+def test_timestamp_edge_cases() -> None:
+    assert parse_timestamp("") is None
+    assert parse_timestamp("2025-01-01T10:00:00.1234567Z") == datetime(
+        2025, 1, 1, 10, 0, 0, 123456, tzinfo=UTC
+    )
+    assert parse_timestamp(0) == datetime(1970, 1, 1, tzinfo=UTC)
+    with pytest.raises(ValueError, match="not a timestamp"):
+        parse_timestamp("22/11/2025 18:45")
+
+
+def test_cancel_is_recognised() -> None:
+    parsed = parse_webhook(load("cancel"))
+    assert isinstance(parsed, Cancel)
+    assert parsed.order_id == "66a1f0e2d3c4b5a697887766"
+    assert parsed.reason == "Customer changed their mind"
+
+
+def test_cancel_with_string_status_is_still_a_cancel() -> None:
+    body = dict(load("cancel"))  # type: ignore[call-overload]
+    body["status"] = "100"
+    assert isinstance(parse_webhook(body), Cancel)
+
+
+def test_remake_and_text_edge_cases_survive() -> None:
+    assert order("order_remake").remake is True
+    assert order("order_emoji").customer_name == "Zoë 🍔🔥"
+    rtl = order("order_rtl")
+    assert rtl.note == "بدون بصل من فضلك"
+    assert "שניצל בלחמניה" in [line.text for line in ticket_lines(rtl)]
+    long = order("order_long_words")
+    assert long.items[0].name == "X" * 60
+
+
+def test_allergy_words_are_flagged_whole_word() -> None:
+    pattern = allergy_pattern(["nuts", "gluten"])
+    lines = ticket_lines(order("order_long_words"), pattern)
+    remark = next(line for line in lines if line.kind is LineKind.REMARK)
+    assert remark.allergy is False  # "nutsZZZ" is not the word "nuts"
+    note_order = order("order_delivery_nested")
+    assert not any(line.allergy for line in ticket_lines(note_order, pattern))
+    flagged = allergy_pattern(["bell"])
+    assert ticket_lines(note_order, flagged)[-1].allergy is True
+
+
+def test_150_items_and_all_day_totals() -> None:
+    parsed = order("order_150_items")
+    assert len(parsed.items) == 150
+    totals = item_totals(parsed)
+    assert totals["Product 0"] == 1 and totals["Product 2"] == 3
+
+
+def test_minimal_order_gets_defaults() -> None:
+    parsed = order("order_minimal")
+    assert parsed.display_id == "imal-1"  # no display id: the tail of the order id
+    assert parsed.order_type is OrderType.OTHER
+    assert parsed.asap is True and parsed.promised_time is None
+    assert parsed.items[0].quantity == 1
+
+
+def test_pos_model_fallbacks() -> None:
+    parsed = order("order_pos_model")
+    assert parsed.order_id == "pos-model-1"
+    assert parsed.items[0].name == "SHORT"  # kitchenName wins over name
+    assert parsed.items[0].remark == "no salt"  # remark is the fallback for itemRemark
+    assert parsed.items[0].tags == (1, 7)
+
+
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [
+        ("bad_not_object", "body"),
+        ("bad_missing_id", "orderId"),
+        ("bad_items_string", "items"),
+        ("bad_quantity_string", "items[0].quantity"),
+        ("bad_order_type", "orderType"),
+        ("bad_timestamp", "pickupTime"),
+        ("bad_subitems", "items[0].subItems"),
+        ("bad_nested_name", "items[0].subItems[0].name"),
+    ],
+)
+def test_wrong_types_name_the_field(name: str, field: str) -> None:
+    bad = json.loads((DATA / "bad_payloads.json").read_text())[name]
+    with pytest.raises(OrderPayloadError) as error:
+        parse_webhook(bad)
+    assert error.value.field == field
+
+
+def test_hostile_nesting_is_refused_not_recursed() -> None:
+    item: dict[str, object] = {"name": "leaf", "quantity": 1}
+    for _ in range(500):
+        item = {"name": "level", "quantity": 1, "subItems": [item]}
+    with pytest.raises(OrderPayloadError, match="nested deeper"):
+        parse_webhook({"orderId": "deep", "items": [item]})
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["orderId", "items", "orderType", "pickupTime", "status", "note", "channel", "table"]
+        ),
+        json_values,
+    )
+)
+def test_any_json_is_an_order_or_a_named_error(payload: dict[str, object]) -> None:
+    try:
+        parsed = parse_webhook(payload)
+    except OrderPayloadError as error:
+        assert error.field
+    else:
+        assert parsed.order_id
