@@ -16,8 +16,8 @@ test: system venv lint
 	$(VENV)/bin/pytest
 
 lint: venv
-	$(VENV)/bin/ruff check kds_device tests bench
-	$(VENV)/bin/ruff format --check kds_device tests bench
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 system:
