@@ -11,4 +11,10 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 pytest_plugins = [
     "tests.fixtures.common",
+    "tests.fixtures.bumpbar",
+    "tests.fixtures.deliverect_sim",
+    "tests.fixtures.mosquitto",
+    "tests.fixtures.gateway",
+    "tests.fixtures.device",
+    "tests.fixtures.board_app",
 ]
