@@ -48,6 +48,7 @@ class BumpBarConfig:
     guard_s: float = 0.25  # a second press on one pin within this counts once
     pin_factory: str = ""  # "" = gpiozero's choice / GPIOZERO_PIN_FACTORY
     keys: dict[str, str] = field(default_factory=dict)  # key name -> action
+    default_pins: bool = False  # no pins configured: use the documented default GPIO map
 
 
 @dataclass
@@ -147,6 +148,7 @@ def config_from_mapping(raw: Mapping[str, Any], config: DeviceConfig | None = No
     for name in ("hold_time_s", "bounce_time_s", "guard_s"):
         setattr(bar, name, _get(bumpbar, name, float, getattr(bar, name), config, "bumpbar"))
     bar.pin_factory = _get(bumpbar, "pin_factory", str, bar.pin_factory, config, "bumpbar")
+    bar.default_pins = _get(bumpbar, "default_pins", bool, bar.default_pins, config, "bumpbar")
     keys = bumpbar.get("keys", {})
     if isinstance(keys, Mapping):
         bar.keys = {str(k): str(v) for k, v in keys.items() if isinstance(v, str)}

@@ -8,6 +8,8 @@ os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 os.environ.setdefault("KIVY_NO_FILELOG", "1")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+# Never pick up a machine's real /etc/kds-device/config.toml (the provisioning test writes one).
+os.environ.setdefault("KDS_DEVICE_CONFIG", "/nonexistent/kds-device.toml")
 
 pytest_plugins = [
     "tests.fixtures.common",
@@ -17,4 +19,5 @@ pytest_plugins = [
     "tests.fixtures.gateway",
     "tests.fixtures.device",
     "tests.fixtures.board_app",
+    "tests.fixtures.device_app",
 ]
