@@ -385,6 +385,7 @@ class Board:
         if done and not ticket.bumped:
             self._finish(ticket, now)
         self._touched()
+        self._ensure_selection()  # bumped on another screen: the cursor must not stay on it
         return Outcome(changed={order_id})
 
     def apply_event(self, event: Event, now: Instant) -> Outcome:

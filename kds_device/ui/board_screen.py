@@ -1,0 +1,279 @@
+"""The board: the status bar over columns of ticket tiles, plus the undo bar, the offline
+banner and the recall / all-day panels.
+
+Only the current page has widgets. Tiles are pooled and keyed by segment (order id, first
+line); a pass updates the tiles whose ticket changed and moves the others, a clock tick
+updates timer labels only. Nothing rebuilds the whole board.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any
+
+from kivy.lang import Builder
+from kivy.properties import NumericProperty, StringProperty
+from kivy.uix.floatlayout import FloatLayout
+
+from kds_device.domain.board import PAGE_CHANGED, Board, Ticket
+from kds_device.domain.clock import Instant
+from kds_device.domain.layout import Segment
+from kds_device.domain.lines import allergy_pattern
+from kds_device.ui.all_day_panel import AllDayPanel
+from kds_device.ui.measure import RowCounter
+from kds_device.ui.order_tile import OrderTile
+from kds_device.ui.recall_panel import RecallPanel
+from kds_device.ui.status_bar import StatusBar
+from kds_device.ui.status_view import RecallEntry
+from kds_device.ui.theme import Metrics
+from kds_device.ui.tile_view import clock_view, tile_view
+from kds_device.ui.undo_bar import UndoBar
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+Key = tuple[str, int]  # (order id, first line): one segment of one ticket
+
+
+@dataclass(frozen=True)
+class _Placed:
+    segment: Segment
+    geometry: tuple[float, float, float, float]
+    body_rows: int
+
+
+class BoardScreen(FloatLayout):
+    """The board's widgets. The app owns the :class:`Board`; this class only draws it."""
+
+    banner_text = StringProperty("")
+    empty_text = StringProperty("")
+    body_px = NumericProperty(20.0)
+    bar_px = NumericProperty(48.0)
+
+    def __init__(
+        self,
+        board: Board,
+        now: Callable[[], Instant],
+        channels: dict[int, str],
+        tz: tzinfo | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(**kw)
+        self.board = board
+        self._now = now
+        self.channels = channels
+        self.tz = tz
+        self.allergy = allergy_pattern(board.settings.allergy_words)
+        self.metrics = Metrics.for_window(800, 480)
+        self.on_tile_tap: Callable[[str], None] = lambda order_id: None
+        self.tiles: dict[Key, OrderTile] = {}
+        self._placed: dict[Key, _Placed] = {}
+        self._pool: list[OrderTile] = []
+        self._rows: dict[str, list[int]] = {}
+        self._counter: RowCounter | None = None
+        self._selected: str | None = None
+        self.all_day_open = False
+        self.all_day: AllDayPanel | None = None
+        self.recall: RecallPanel | None = None
+
+    @property
+    def status_bar(self) -> StatusBar:
+        return self.ids.status
+
+    @property
+    def undo_bar(self) -> UndoBar:
+        return self.ids.undo
+
+    # ---- geometry ---------------------------------------------------------------------
+
+    def set_window_size(self, width: int, height: int) -> None:
+        """Recompute sizes for the window and lay the board out again (a resize, or the
+        all-day panel taking one column)."""
+        self.metrics = Metrics.for_window(width, height, 1 if self.all_day_open else 0)
+        m = self.metrics
+        self.body_px = m.body_px
+        self.bar_px = m.bar_px
+        self.status_bar.apply_metrics(m)
+        self.undo_bar.font_px = m.body_px
+        self._counter = RowCounter(m.body_px, m.text_px, self.allergy)
+        self._rows = {}
+        self.board.set_layout(m.layout, self._counter)
+        for tile in [*self.tiles.values(), *self._pool]:
+            tile.apply_metrics(m)
+        self._place_panels()
+        self.render(set(), everything=True)
+
+    def _place_panels(self) -> None:
+        m = self.metrics
+        if self.all_day is not None:
+            self.all_day.font_px = m.body_px
+            self.all_day.title_px = m.row_px * 1.5
+            self.all_day.size = (m.column_px, m.height - m.bar_px - 2 * m.gap_px)
+            self.all_day.pos = (m.width - m.column_px - m.gap_px, m.gap_px)
+        if self.recall is not None:
+            self.recall.font_px = m.body_px
+            self.recall.button_px = max(m.touch_px, m.row_px * 2.6)
+            self.recall.size = (m.width, m.height - m.bar_px)
+            self.recall.pos = (0, 0)
+
+    def _line_rows(self, ticket: Ticket) -> list[int]:
+        rows = self._rows.get(ticket.order_id)
+        if rows is None:
+            counter = self._counter
+            rows = [counter(line) if counter else 1 for line in ticket.lines]
+            self._rows[ticket.order_id] = rows
+        return rows
+
+    def _layout_page(self) -> dict[Key, _Placed]:
+        m = self.metrics
+        spec = self.board.layout_spec
+        top = m.height - m.bar_px - m.gap_px
+        wanted: dict[Key, _Placed] = {}
+        for index, column in enumerate(self.board.current_page()):
+            x = m.gap_px + index * (m.column_px + m.gap_px)
+            used = 0.0
+            for segment in column:
+                ticket = self.board.ticket(segment.order_id)
+                if ticket is None:
+                    continue
+                rows = segment.rows(spec, self._line_rows(ticket))
+                height = rows * m.row_px
+                y = top - used - height
+                head = spec.continued_header_rows if segment.continued else spec.header_rows
+                wanted[(segment.order_id, segment.first)] = _Placed(
+                    segment, (x, y, m.column_px, height), rows - head
+                )
+                used += height
+        return wanted
+
+    # ---- drawing ----------------------------------------------------------------------
+
+    def render(self, changed: Iterable[str], everything: bool = False) -> None:
+        """Bring the tiles of the current page in line with the board: ``changed`` names the
+        tickets whose content changed; other tiles are only moved, added or pooled."""
+        changed = set(changed) - {PAGE_CHANGED}
+        now = self._now()
+        wanted = self._layout_page()
+        for key in [k for k in self.tiles if k not in wanted]:
+            gone = self.tiles.pop(key)
+            self._placed.pop(key, None)
+            self.ids.area.remove_widget(gone)
+            self._pool.append(gone)
+        selected = self.board.selected_id
+        selection_moved = selected != self._selected
+        for key, placed in wanted.items():
+            existing = self.tiles.get(key)
+            fresh = existing is None
+            if existing is None:
+                tile = self._take_tile()
+                self.tiles[key] = tile
+                self.ids.area.add_widget(tile)
+            else:
+                tile = existing
+            before = self._placed.get(key)
+            if before is None or before.geometry != placed.geometry:
+                x, y, w, h = placed.geometry
+                tile.pos = (x, y)
+                tile.size = (w, h)
+                tile.body_rows = placed.body_rows
+            ticket = self.board.ticket(placed.segment.order_id)
+            if ticket is None:
+                continue
+            if (
+                fresh
+                or everything
+                or ticket.order_id in changed
+                or before is None
+                or before.segment != placed.segment
+            ):
+                view = tile_view(
+                    ticket,
+                    placed.segment,
+                    self.allergy,
+                    self.channels,
+                    int(self.metrics.header_small_px),
+                )
+                clock = clock_view(self.board, ticket, now, self.tz, self._word_px())
+                tile.show(view, clock, ticket.order_id == selected)
+            elif selection_moved and ticket.order_id in (selected, self._selected):
+                tile.set_selected(ticket.order_id == selected)
+            self._placed[key] = placed
+        self._selected = selected
+        self.empty_text = "" if self.tiles else "No open orders - new orders appear here"
+        if self.all_day_open and self.all_day is not None:
+            self.all_day.show(self.board.all_day())
+
+    def tick(self, now: Instant) -> None:
+        """The once-a-second update: timers, due times and header colours only."""
+        views: dict[str, Any] = {}
+        for (order_id, _first), tile in self.tiles.items():
+            view = views.get(order_id)
+            if view is None:
+                ticket = self.board.ticket(order_id)
+                if ticket is None or ticket.order is None:
+                    continue
+                view = views[order_id] = clock_view(
+                    self.board, ticket, now, self.tz, self._word_px()
+                )
+            tile.show_clock(view)
+
+    def _word_px(self) -> int:
+        """The age word's size: between the small header text and the timer."""
+        return int(self.metrics.body_px * 0.75)
+
+    def _take_tile(self) -> OrderTile:
+        if self._pool:
+            return self._pool.pop()
+        tile = OrderTile()
+        tile.apply_metrics(self.metrics)
+        tile.bind(on_tap=lambda _tile, order_id: self.on_tile_tap(order_id))
+        return tile
+
+    def tile_for(self, order_id: str) -> OrderTile | None:
+        """The first tile of a ticket on the current page (tests and the bench use it)."""
+        for (tile_order, _first), tile in sorted(self.tiles.items(), key=lambda kv: kv[0][1]):
+            if tile_order == order_id:
+                return tile
+        return None
+
+    # ---- panels -----------------------------------------------------------------------
+
+    def open_all_day(self, on: bool) -> None:
+        if on == self.all_day_open:
+            return
+        self.all_day_open = on
+        self.status_bar.all_day_on = on
+        if on:
+            if self.all_day is None:
+                self.all_day = AllDayPanel()
+                self.all_day.bind(on_close=lambda _panel: self.open_all_day(False))
+            self._add_panel(self.all_day)
+        elif self.all_day is not None:
+            self.remove_widget(self.all_day)
+        self.set_window_size(self.metrics.width, self.metrics.height)
+
+    def open_recall(self, entries: list[RecallEntry]) -> RecallPanel:
+        if self.recall is None:
+            self.recall = RecallPanel()
+        if self.recall.parent is None:
+            self._add_panel(self.recall)
+        self._place_panels()
+        self.recall.show(entries, 3 if self.metrics.width >= 1200 else 2)
+        self.status_bar.recall_on = True
+        return self.recall
+
+    def close_recall(self) -> None:
+        if self.recall is not None and self.recall.parent is not None:
+            self.remove_widget(self.recall)
+        self.status_bar.recall_on = False
+
+    def _add_panel(self, panel: Any) -> None:
+        """Panels go over the tiles but under the status bar, the offline banner and the
+        undo bar, which must stay visible whatever is open."""
+        self.add_widget(panel, index=self.children.index(self.ids.status) + 1)
+
+    @property
+    def recall_open(self) -> bool:
+        return self.recall is not None and self.recall.parent is not None

@@ -1,0 +1,155 @@
+"""One ticket segment on the board: a coloured header (id, timer, age in words, type, due
+time, channel) over a body of item lines. Widgets are pooled and reused by the board screen;
+``show`` and ``show_clock`` only set the properties whose value changed, so Kivy re-renders
+only the labels that really changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kivy.lang import Builder
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    StringProperty,
+)
+from kivy.uix.widget import Widget
+
+from kds_device.ui.theme import LINE_HEIGHT, Metrics, Palette
+from kds_device.ui.tile_view import ClockView, TileView
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+
+class OrderTile(Widget):
+    """A tile; dispatches ``on_tap(order_id)`` when a touch starts and ends on it."""
+
+    order_id = StringProperty("")
+    continued = BooleanProperty(False)
+    voided = BooleanProperty(False)
+    selected = BooleanProperty(False)
+
+    title_text = StringProperty("")
+    clock_text = StringProperty("")
+    who_text = StringProperty("")
+    due_text = StringProperty("")
+    source_text = StringProperty("")
+    body_text = StringProperty("")
+
+    bg_rgba = ListProperty(Palette.rgba(Palette.TILE))
+    header_rgba = ListProperty(Palette.rgba(Palette.HEADER[next(iter(Palette.HEADER))][0]))
+    header_fg_rgba = ListProperty([1.0, 1.0, 1.0, 1.0])
+    outline_rgba = ListProperty([0.0, 0.0, 0.0, 0.0])
+
+    row_px = NumericProperty(24.0)
+    row1_px = NumericProperty(31.0)
+    row2_px = NumericProperty(22.0)
+    row3_px = NumericProperty(14.0)
+    head_px = NumericProperty(72.0)
+    pad_px = NumericProperty(6.0)
+    gap_px = NumericProperty(4.0)
+    body_px = NumericProperty(20.0)
+    id_px = NumericProperty(25.0)
+    timer_px = NumericProperty(22.0)
+    small_px = NumericProperty(16.0)
+    tiny_px = NumericProperty(12.0)
+    outline_px = NumericProperty(3.0)
+    body_rows = NumericProperty(1)  # the rows the paginator gave this segment's lines
+    body_font_px = NumericProperty(20.0)  # body_px, smaller only if the estimate fell short
+
+    __events__ = ("on_tap",)
+
+    def apply_metrics(self, metrics: Metrics) -> None:
+        self.row_px = metrics.row_px
+        self.row1_px = metrics.row1_px
+        self.row2_px = metrics.row2_px
+        self.row3_px = metrics.row3_px
+        self.pad_px = metrics.pad_px
+        self.gap_px = metrics.gap_px
+        self.body_px = metrics.body_px
+        self.id_px = metrics.header_id_px
+        self.timer_px = round(metrics.body_px * 1.1)
+        self.small_px = metrics.header_small_px
+        self.tiny_px = metrics.header_tiny_px
+        # Kivy's Line width is half the stroke: 2 -> a 4 px frame, thicker on big screens
+        self.outline_px = max(2.0, round(metrics.row_px * 0.1))
+        self._update_head()
+        self._reset_body()
+
+    def show(self, view: TileView, clock: ClockView | None, selected: bool) -> None:
+        """Set the ticket's content (only changed properties trigger a redraw)."""
+        self.order_id = view.order_id
+        self.continued = view.continued
+        self.voided = view.voided
+        self.title_text = view.title
+        self.who_text = "" if view.continued else view.who
+        self.source_text = "" if view.continued else view.source
+        self._reset_body()
+        self.body_text = view.body
+        self.bg_rgba = Palette.rgba(Palette.TILE_VOID if view.voided else Palette.TILE)
+        self._update_head()
+        self.set_selected(selected)
+        if clock is not None:
+            self.show_clock(clock)
+
+    def show_clock(self, clock: ClockView) -> None:
+        """The timer, the due time and the header colour (the once-a-second update)."""
+        if self.continued:
+            clock = ClockView("", "", clock.header_bg, clock.header_fg, clock.age)
+        self.clock_text = clock.clock
+        self.due_text = clock.due
+        header = Palette.rgba(clock.header_bg)
+        if list(self.header_rgba) != list(header):
+            self.header_rgba = header
+            self.header_fg_rgba = Palette.rgba(clock.header_fg)
+
+    def set_selected(self, selected: bool) -> None:
+        self.selected = selected
+        self.outline_rgba = Palette.rgba(Palette.SELECTED) if selected else [0.0, 0.0, 0.0, 0.0]
+
+    def _reset_body(self) -> None:
+        self.body_font_px = self.body_px
+        if "body" in self.ids:
+            self.ids.body.max_lines = 0
+
+    def fit_body(self) -> None:
+        """Never spill, never drop a line: if the text needs more rows than the paginator's
+        estimate gave, shrink the body font a little (down to 75 %); only past that, clip."""
+        body = self.ids.body
+        room = self.height - self.gap_px - self.head_px
+        if body.texture_size[1] <= room + 1 or not body.text:
+            return
+        if self.body_font_px > self.body_px * 0.76:
+            self.body_font_px = max(self.body_px * 0.75, self.body_font_px * 0.92)
+        else:
+            body.max_lines = max(1, int(room // (self.body_font_px * LINE_HEIGHT)))
+
+    def _update_head(self) -> None:
+        if self.continued:
+            self.head_px = self.row_px - self.gap_px
+        else:
+            self.head_px = self.row1_px + self.row2_px + self.row3_px
+
+    # ---- touch --------------------------------------------------------------------------
+
+    def on_touch_down(self, touch: Any) -> bool:
+        if self.collide_point(*touch.pos) and touch.y >= self.y + self.gap_px:
+            touch.grab(self)
+            return True
+        return False
+
+    def on_touch_move(self, touch: Any) -> bool:
+        return touch.grab_current is self
+
+    def on_touch_up(self, touch: Any) -> bool:
+        if touch.grab_current is not self:
+            return False
+        touch.ungrab(self)
+        if self.collide_point(*touch.pos) and self.order_id:
+            self.dispatch("on_tap", self.order_id)
+        return True
+
+    def on_tap(self, order_id: str) -> None:
+        """Default handler (the board screen binds its own)."""

@@ -1,0 +1,148 @@
+"""Words for the status bar, the undo bar, the offline banner and the recall list, and the
+escalating link alarm. Pure (no Kivy): tested on their own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from kds_device.domain.board import Board
+from kds_device.domain.clock import Instant
+from kds_device.runtime.messages import Link, LinkChanged
+from kds_device.ui import tile_text
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """What the status bar says; computed once a second and after every change."""
+
+    station: str
+    clock: str
+    open_count: int
+    late_count: int
+    link: str
+    link_ok: bool
+    pending: int
+    last_order: str
+    page: str
+
+
+@dataclass(frozen=True)
+class RecallEntry:
+    order_id: str
+    text: str  # markup, two lines
+
+
+def ago(seconds: float) -> str:
+    """``just now``, ``45 s``, ``3 min``, ``2 h 05 min``."""
+    seconds = max(0.0, seconds)
+    if seconds < 10:
+        return "just now"
+    if seconds < 60:
+        return f"{int(seconds)} s ago"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min ago"
+    return f"{minutes // 60} h {minutes % 60:02d} min ago"
+
+
+def link_text(link: LinkChanged, now_mono: float) -> tuple[str, bool]:
+    """What the bar says about the link, and whether that is healthy."""
+    if link.link is Link.OFFLINE:
+        down = max(0.0, now_mono - link.since_mono)
+        if down < 60:
+            return f"OFFLINE {int(down)} s", False
+        return f"OFFLINE for {int(down // 60)} min", False
+    return str(link.link.value), True
+
+
+def status_view(
+    board: Board,
+    now: Instant,
+    station: str,
+    link: LinkChanged,
+    pending: int,
+    last_order: datetime | None,
+    tz: tzinfo | None,
+) -> StatusView:
+    workable = [t for t in board.open_tickets() if t.workable]
+    pages = board.pages()
+    after = board.tickets_after_page()
+    page = f"{board.page_index + 1}/{len(pages)}" + (f" +{after}" if after else "")
+    text, ok = link_text(link, now.mono)
+    last = (
+        f"last order {ago((now.wall - last_order).total_seconds())}"
+        if last_order is not None
+        else "no orders yet"
+    )
+    return StatusView(
+        station=station,
+        clock=now.wall.astimezone(tz).strftime("%H:%M"),
+        open_count=len(workable),
+        late_count=board.late_count(now),
+        link=text,
+        link_ok=ok,
+        pending=pending,
+        last_order=last,
+        page=page,
+    )
+
+
+def undo_text(board: Board, now: Instant) -> str:
+    """The undo bar's words while the undo window is open, else empty (bar hidden)."""
+    order_id = board.undo_available(now)
+    if order_id is None or board.last_bump is None:
+        return ""
+    ticket = board.ticket(order_id)
+    if ticket is None or ticket.order is None:
+        return ""
+    left = board.settings.undo_window_s - (now.mono - board.last_bump[1])
+    name = tile_text.escape(tile_text.clean(ticket.order.display_id, 24))
+    return f"Bumped [b]{name}[/b]  ({max(0, int(left + 0.999))} s)"
+
+
+def recall_entries(board: Board, now: Instant, tz: tzinfo | None) -> list[RecallEntry]:
+    entries = []
+    for ticket in board.recall_list():
+        order = ticket.order
+        if order is None:
+            continue
+        when = ago(now.mono - ticket.finished_mono) if ticket.finished_mono is not None else ""
+        items = sum(item.quantity for item in order.items)
+        first = f"[b]{tile_text.escape(tile_text.clean(order.display_id, 24))}[/b]   "
+        first += tile_text.who_markup(order)
+        second = f"bumped {when} · {items} item{'s' if items != 1 else ''}"
+        entries.append(RecallEntry(ticket.order_id, f"{first}\n[color=#c9d1da]{second}[/color]"))
+    return entries
+
+
+class LinkAlarm:
+    """Banner once the link has been down ``banner_s``; after ``alarm_s`` the alert sound
+    repeats, faster the longer it lasts (every 30 s, down to every 5 s)."""
+
+    def __init__(self, banner_s: float, alarm_s: float) -> None:
+        self.banner_s = banner_s
+        self.alarm_s = alarm_s
+        self._next: float | None = None
+
+    def banner(self, link: LinkChanged, now_mono: float) -> str:
+        if link.link is not Link.OFFLINE or now_mono - link.since_mono < self.banner_s:
+            return ""
+        down = now_mono - link.since_mono
+        span = f"{int(down // 60)} min" if down >= 60 else f"{int(down)} s"
+        return (
+            f"OFFLINE for {span}: new orders are NOT reaching this screen.\n"
+            "Check the network and the gateway. Bumps are kept and sent later."
+        )
+
+    def due(self, link: LinkChanged, now_mono: float) -> bool:
+        """True when the alarm should sound now."""
+        down = now_mono - link.since_mono
+        if link.link is not Link.OFFLINE or down < self.alarm_s:
+            self._next = None
+            return False
+        if self._next is not None and now_mono < self._next:
+            return False
+        over_min = (down - self.alarm_s) / 60.0
+        self._next = now_mono + max(5.0, 30.0 - 5.0 * over_min)
+        return True

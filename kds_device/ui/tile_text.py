@@ -1,0 +1,191 @@
+"""What a tile says, as Kivy markup strings: timers, due times, badges and the body lines.
+
+Pure functions (no Kivy), so the wording is tested without a window. Every piece of order
+text is escaped before it goes into markup: a customer typing ``[b]`` gets literal brackets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+
+from kds_device.domain.board import AgeClass
+from kds_device.domain.lines import LineKind, TicketLine
+from kds_device.domain.order import Order, OrderType
+from kds_device.ui.theme import AGE_WORD, Palette
+
+#: Longest run of characters without a break point before we insert one (hostile payloads).
+MAX_WORD = 18
+_WORD = re.compile(rf"\S{{{MAX_WORD + 1},}}")
+#: Kivy's Roboto has no emoji or symbol glyphs beyond Latin/Greek/Cyrillic; DejaVu has more.
+SYMBOL_FONT = "DejaVuSans"
+INDENT = "\u00a0\u00a0\u00a0"
+
+
+def escape(text: str) -> str:
+    """Make ``text`` safe inside Kivy markup."""
+    return text.replace("&", "&amp;").replace("[", "&bl;").replace("]", "&br;")
+
+
+def clean(text: str, limit: int = 400) -> str:
+    """One printable line: control characters dropped, very long words broken, capped."""
+    text = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return _WORD.sub(lambda m: _break_word(m.group(0)), text)
+
+
+def _break_word(word: str) -> str:
+    return " ".join(word[i : i + MAX_WORD] for i in range(0, len(word), MAX_WORD))
+
+
+def colour(text: str, hex_colour: str) -> str:
+    return f"[color={hex_colour}]{text}[/color]"
+
+
+def format_timer(seconds: float) -> str:
+    """``mm:ss``, ``h:mm:ss`` past an hour; a scheduled order's negative clock shows ``-mm:ss``."""
+    sign = "-" if seconds < 0 else ""
+    total = int(abs(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{sign}{hours}:{minutes:02d}:{secs:02d}"
+    return f"{sign}{minutes:02d}:{secs:02d}"
+
+
+def format_due(
+    order: Order, to_promise: float | None, age: AgeClass, tz: tzinfo | None = None
+) -> str:
+    """Time left to the promised pickup as markup: ``due 4 min``, ``8 min over`` (red),
+    ``scheduled 19:30`` for an order not started yet."""
+    promised = order.promised_time
+    if age is AgeClass.UPCOMING and promised is not None:
+        return f"scheduled {_local_hm(promised, tz)}"
+    if to_promise is None:
+        return ""
+    minutes = int(abs(to_promise) // 60)
+    if to_promise < 0:
+        return f"[b]{minutes} min over[/b]" if minutes else "[b]due now[/b]"
+    if minutes == 0:
+        return "[b]due now[/b]"
+    if not order.asap and promised is not None:
+        return f"for {_local_hm(promised, tz)}"
+    return f"due {minutes} min"
+
+
+def _local_hm(moment: datetime, tz: tzinfo | None) -> str:
+    return moment.astimezone(tz).strftime("%H:%M")
+
+
+def age_word(age: AgeClass) -> str:
+    return AGE_WORD[age]
+
+
+def clock_markup(seconds: float, age: AgeClass, small_px: int = 16) -> str:
+    """Row 1, right: the age word (never colour alone; smaller, so the display id keeps its
+    room) and the running timer."""
+    word = age_word(age)
+    timer = format_timer(max(seconds, 0.0)) if age is not AgeClass.UPCOMING else ""
+    if word and timer:
+        return f"[b][size={small_px}]{word}[/size] {timer}[/b]"
+    return f"[b]{word or timer}[/b]"
+
+
+def title_markup(
+    order: Order, continued: bool = False, continues: bool = False, small_px: int = 16
+) -> str:
+    """Row 1, left: the display id, REMAKE / TEST badges, and the continuation marks of a
+    ticket split over columns (it is never cut)."""
+    text = f"[b]{escape(clean(order.display_id, 24))}[/b]"
+    if continued:
+        text = f"{text} [size={small_px}]continued[/size]"
+    if continues:
+        text = f"{text} [size={small_px}]cont. »[/size]"
+    if continued or continues:
+        return text
+    badges = []
+    if order.remake:
+        badges.append("REMAKE")
+    if order.test_order:
+        badges.append("TEST")
+    if badges:
+        shown = " ".join(colour(b, Palette.QUANTITY) for b in badges)
+        text += f" [size={small_px}]{shown}[/size]"
+    return text
+
+
+def who_markup(order: Order) -> str:
+    """Row 2, left: order type in capitals with the table or the customer's name."""
+    kind = order.order_type.label.upper()
+    if order.order_type is OrderType.EAT_IN and order.table:
+        who = f"Table {escape(clean(order.table, 12))}"
+    else:
+        who = escape(clean(order.customer_name, 40))
+    return f"[b]{kind}[/b]  {who}" if who else f"[b]{kind}[/b]"
+
+
+def source_text(order: Order, channels: dict[int, str]) -> str:
+    """Row 3: channel name and brand."""
+    channel = channels.get(order.channel, "") if order.channel is not None else ""
+    if not channel and order.channel is not None:
+        channel = f"channel {order.channel}"
+    parts = [p for p in (channel, clean(order.brand, 40)) if p]
+    return escape(" · ".join(parts))
+
+
+def line_markup(line: TicketLine, allergy: re.Pattern[str] | None, voided: bool = False) -> str:
+    """One body line: items bold with their quantity, modifiers indented, remarks yellow
+    italics, the note cyan; allergy words bold magenta in capitals."""
+    text = _highlight(clean(line.text), allergy) if line.allergy else escape(clean(line.text))
+    warn = f"[font={SYMBOL_FONT}]{colour('⚠', Palette.ALLERGY)}[/font] " if line.allergy else ""
+    if line.kind is LineKind.ITEM:
+        qty = f"{line.quantity}x" if line.quantity != 1 else "1"
+        if line.quantity != 1:
+            qty = colour(f"[b]{qty}[/b]", Palette.QUANTITY)
+        out = f"{warn}{qty}  [b]{text}[/b]"
+    elif line.kind is LineKind.MODIFIER:
+        prefix = f"{line.quantity}x " if line.quantity != 1 else ""
+        mark = warn or "+ "
+        out = INDENT * line.depth + mark + colour(f"{prefix}{text}", Palette.MODIFIER)
+    elif line.kind is LineKind.REMARK:
+        out = INDENT * line.depth + warn + colour(f"[i]» {text}[/i]", Palette.REMARK)
+    else:
+        out = warn + colour(f"[b]NOTE:[/b] [i]{text}[/i]", Palette.NOTE)
+    return f"[s]{out}[/s]" if voided else out
+
+
+def _highlight(text: str, allergy: re.Pattern[str] | None) -> str:
+    if allergy is None:
+        return escape(text)
+    pieces: list[str] = []
+    last = 0
+    for match in allergy.finditer(text):
+        pieces.append(escape(text[last : match.start()]))
+        pieces.append(colour(f"[b]{escape(match.group(0).upper())}[/b]", Palette.ALLERGY))
+        last = match.end()
+    pieces.append(escape(text[last:]))
+    return "".join(pieces)
+
+
+def body_markup(
+    lines: Sequence[TicketLine], allergy: re.Pattern[str] | None, voided: bool = False
+) -> str:
+    """The body of one segment, one markup line per ticket line."""
+    return "\n".join(line_markup(line, allergy, voided) for line in lines)
+
+
+def plain_line(line: TicketLine) -> str:
+    """The text the row counter measures (markup-free, as wide as what is drawn)."""
+    text = clean(line.text)  # measured bold: wider than the capitals of an allergy word
+    warn = "⚠ " if line.allergy else ""
+    if line.kind is LineKind.ITEM:
+        qty = f"{line.quantity}x" if line.quantity != 1 else "1"
+        return f"{warn}{qty}  {text}"
+    if line.kind is LineKind.MODIFIER:
+        prefix = f"{line.quantity}x " if line.quantity != 1 else ""
+        return f"{INDENT * line.depth}{warn or '+ '}{prefix}{text}"
+    if line.kind is LineKind.REMARK:
+        return f"{INDENT * line.depth}{warn}» {text}"
+    return f"{warn}NOTE: {text}"
