@@ -1,0 +1,139 @@
+"""``kds-gateway``: serve the gateway under gunicorn, mint enrollment codes, prune by hand.
+
+``serve`` runs gunicorn programmatically with threaded (gthread) workers, so a device's
+long-poll holds one thread, not a whole process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from kds_device import __version__
+from kds_device.gateway.config import ConfigError, GatewayConfig, load_gateway_config
+
+log = logging.getLogger("kds_device.gateway")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kds-gateway", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"kds-gateway {__version__}")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=os.environ.get("KDS_GATEWAY_CONFIG"),
+        help="TOML config file (default: $KDS_GATEWAY_CONFIG)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--bind", help="host:port (overrides server.bind)")
+    serve.add_argument("--workers", type=int, help="processes (overrides server.workers)")
+    serve.add_argument("--threads", type=int, help="threads per process (server.threads)")
+    code = commands.add_parser("enroll-code", help="mint a one-time enrollment code")
+    code.add_argument("--location", required=True, help="Deliverect location id")
+    code.add_argument("--ttl-min", type=float, help="minutes the code stays valid")
+    commands.add_parser("prune", help="delete finished orders and old records now")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(process)d %(threadName)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        config = load_gateway_config(args.config)
+    except ConfigError as problem:
+        print(f"kds-gateway: bad configuration: {problem}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return _serve(config, args)
+    if args.command == "enroll-code":
+        return _enroll_code(config, args.location, args.ttl_min)
+    if args.command == "prune":
+        from kds_device.gateway.db import Database
+        from kds_device.gateway.pruner import prune
+
+        print(prune(Database(Path(config.database.path)), config.database))
+        return 0
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+def _enroll_code(config: GatewayConfig, location: str, ttl_min: float | None) -> int:
+    from kds_device.gateway.db import Database
+    from kds_device.gateway.devices import Devices
+    from kds_device.gateway.http_util import LOCATION_ID
+    from kds_device.gateway.journal import Journal
+
+    if not LOCATION_ID.match(location):
+        print(f"kds-gateway: {location!r} is not a location id", file=sys.stderr)
+        return 2
+    db = Database(Path(config.database.path))
+    if not Journal(db).location_exists(location):
+        print(
+            f"warning: location {location} has not registered with this gateway yet",
+            file=sys.stderr,
+        )
+    minutes = ttl_min if ttl_min is not None else config.enrollment.code_ttl_min
+    print(Devices(db).mint_code(location, minutes * 60))
+    db.close()
+    return 0
+
+
+def _serve(config: GatewayConfig, args: argparse.Namespace) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    if args.bind:
+        config.server.bind = args.bind
+    if args.workers:
+        config.server.workers = args.workers
+    if args.threads:
+        config.server.threads = args.threads
+
+    class GatewayServer(BaseApplication):
+        """gunicorn with our settings; each worker builds its own :class:`Gateway`."""
+
+        def load_config(self) -> None:
+            server = config.server
+            settings: dict[str, Any] = {
+                "bind": [server.bind],
+                "workers": server.workers,
+                "worker_class": "gthread",
+                "threads": server.threads,
+                "timeout": 60,
+                "graceful_timeout": 20,
+                "keepalive": 30,
+                "accesslog": "-" if server.access_log else None,
+                "errorlog": "-",
+                "loglevel": "debug" if args.verbose else "info",
+                "proc_name": "kds-gateway",
+                "worker_exit": _worker_exit,
+                # gunicorn >= 25 opens a control socket in $HOME by default; one per host
+                # would collide when several gateways (or tests) run side by side.
+                "control_socket_disable": True,
+            }
+            for key, value in settings.items():
+                if key in self.cfg.settings:
+                    self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            from kds_device.gateway.app import create_app
+
+            return create_app(config)
+
+    GatewayServer().run()
+    return 0
+
+
+def _worker_exit(server: Any, worker: Any) -> None:
+    """gunicorn hook: stop this worker's background threads, newest first."""
+    app = getattr(worker, "wsgi", None)
+    gateway = getattr(app, "extensions", {}).get("gateway") if app is not None else None
+    if gateway is not None:
+        gateway.stop()

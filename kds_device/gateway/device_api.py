@@ -1,0 +1,167 @@
+"""The kitchen screens' API (ARCHITECTURE 4.3): enroll, events (long-poll), status, health.
+
+Everything but enroll and health needs ``Authorization: Bearer <device token>``; a device only
+ever reads and writes its own location, which comes from its token, never from the request.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from kds_device.domain.status import KDS_SENDABLE
+from kds_device.gateway.devices import Device
+from kds_device.gateway.http_util import BadJson, error, parse_json
+from kds_device.gateway.outbox import record_device_status
+from kds_device.gateway.publisher import topic_for
+from kds_device.gateway.services import services
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("device_api", __name__, url_prefix="/api/v1")
+
+Reply = Response | tuple[Response, int]
+F = TypeVar("F", bound=Callable[..., Reply])
+
+DEFAULT_LIMIT = 500
+MAX_LIMIT = 1000
+MAX_TEXT = 200
+
+
+def device_auth(view: F) -> F:
+    """Require a valid device token; the device is then ``g.device``."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Reply:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        device = None
+        if scheme.lower() == "bearer" and token.strip():
+            device = services().devices.authenticate(token.strip())
+        if device is None:
+            return error(401, "unauthorized", "a valid device token is required")
+        g.device = device
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+@blueprint.get("/health")
+def health() -> Reply:
+    return jsonify(ok=True)
+
+
+def _text(data: Mapping[str, Any], key: str, default: str | None = None) -> str:
+    value = data.get(key, default)
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_TEXT:
+        raise BadJson(f"{key} must be a non-empty string of at most {MAX_TEXT} characters")
+    return value.strip()
+
+
+@blueprint.post("/enroll")
+def enroll() -> Reply:
+    try:
+        data = parse_json(request.get_data())
+        if not isinstance(data, Mapping):
+            raise BadJson("body must be a JSON object")
+        code = _text(data, "code")
+        name = _text(data, "name", "Screen")
+        station = _text(data, "station", "Kitchen")
+    except BadJson as problem:
+        return error(400, "bad_request", str(problem))
+    enrolled = services().devices.enroll(code, name, station)
+    if enrolled is None:
+        log.warning("enrollment refused: unknown, used or expired code")
+        return error(404, "invalid_code", "the code is unknown, already used or expired")
+    device = enrolled.device
+    log.info("device %s (%s, %s) enrolled at %s", device.id, name, station, device.location_id)
+    return jsonify(
+        deviceId=device.id,
+        token=enrolled.token,
+        locationId=device.location_id,
+        mqtt=_mqtt_settings(device.location_id),
+    )
+
+
+def _mqtt_settings(location_id: str) -> dict[str, Any] | None:
+    mqtt = services().config.mqtt
+    if not mqtt.enabled:
+        return None
+    return {
+        "host": mqtt.device_host or mqtt.host,
+        "port": mqtt.device_port or mqtt.port,
+        "username": mqtt.device_username or None,
+        "password": mqtt.device_password or None,
+        "tls": mqtt.device_tls or mqtt.tls,
+        "topic": topic_for(location_id),
+    }
+
+
+def _query_number(name: str, default: str, kind: type[int] | type[float]) -> float:
+    raw = request.args.get(name, default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise BadJson(f"{name} must be a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise BadJson(f"{name} must be a non-negative number")
+    return value
+
+
+@blueprint.get("/events")
+@device_auth
+def events() -> Reply:
+    device: Device = g.device
+    found = services()
+    try:
+        after = int(_query_number("after", "0", int))
+        wait = min(_query_number("wait", "0", float), found.config.server.long_poll_max_s)
+        limit = int(_query_number("limit", str(DEFAULT_LIMIT), int))
+    except BadJson as problem:
+        return error(400, "bad_request", str(problem))
+    if limit < 1:
+        return error(400, "bad_request", "limit must be at least 1")
+    limit = min(limit, MAX_LIMIT)
+    journal = found.journal
+    deadline = time.monotonic() + wait
+    while True:
+        generation = journal.notifier.generation
+        batch = journal.events_after(device.location_id, after, limit)
+        left = deadline - time.monotonic()
+        if batch or left <= 0 or found.stopping.is_set():
+            break
+        # Woken at once by a commit in this process; others' commits within recheck_s.
+        journal.notifier.wait_past(generation, min(left, found.config.database.recheck_s))
+    first, last = journal.bounds(device.location_id)
+    return jsonify(events=[e.to_json() for e in batch], lastSeq=last, firstSeq=first)
+
+
+@blueprint.post("/orders/<order_id>/status")
+@device_auth
+def order_status(order_id: str) -> Reply:
+    device: Device = g.device
+    try:
+        data = parse_json(request.get_data())
+        if not isinstance(data, Mapping):
+            raise BadJson("body must be a JSON object")
+        status = data.get("status")
+        if isinstance(status, bool) or not isinstance(status, int) or status not in KDS_SENDABLE:
+            raise BadJson(f"status must be one of {sorted(KDS_SENDABLE)}")
+        key = _text(data, "key")
+        reason = data.get("reason", "")
+        if not isinstance(reason, str) or len(reason) > 500:
+            raise BadJson("reason must be a string of at most 500 characters")
+    except BadJson as problem:
+        return error(400, "bad_request", str(problem))
+    found = services()
+    answer = record_device_status(found.journal, device, order_id, status, reason, key)
+    if answer.body.get("accepted"):
+        found.outbox_notifier.notify()
+        log.info("order %s: status %d from device %s queued", order_id, status, device.id)
+    return jsonify(answer.body), answer.code

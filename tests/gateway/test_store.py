@@ -1,0 +1,139 @@
+"""The journal, config and CLI on real SQLite files (no server needed)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from kds_device.gateway.config import ConfigError, load_gateway_config
+from kds_device.gateway.db import SCHEMA_VERSION, Database
+from kds_device.gateway.devices import Devices
+from kds_device.gateway.journal import Journal
+from kds_device.gateway.pruner import prune
+from kds_device.sim.orders import OrderGenerator
+from tests.fixtures.gateway import GATEWAY_BIN
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_seq_is_gap_free_per_location_under_concurrent_writers(tmp_path: Path) -> None:
+    journal = Journal(Database(tmp_path / "g.db"))
+    for location in ("a", "b"):
+        journal.register(location, "acc", "ref")
+
+    def write(location: str, seed: int) -> None:
+        own = Journal(Database(tmp_path / "g.db"))  # its own connections, like another process
+        gen = OrderGenerator(seed=seed, location=location)
+        for _ in range(40):
+            order = gen.order()
+            own.receive_order(location, order["orderId"], order)
+
+    threads = [threading.Thread(target=write, args=(loc, i)) for i, loc in enumerate("abab")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    for location in ("a", "b"):
+        seqs = [e.seq for e in journal.events_after(location, 0, limit=1000)]
+        assert seqs == list(range(1, 81))
+        assert journal.bounds(location) == (1, 80)
+    db = Database(tmp_path / "g.db")
+    assert db.read().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.read().execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_prune_drops_finished_orders_and_keeps_open_ones(tmp_path: Path) -> None:
+    db = Database(tmp_path / "g.db")
+    journal = Journal(db)
+    journal.register("a", "acc", "ref")
+    gen = OrderGenerator(seed=1, location="a")
+    done, open_order = gen.order(), gen.order()
+    for order in (done, open_order):
+        journal.receive_order("a", order["orderId"], order)
+    journal.void_order("a", done["orderId"], "gone")
+    config = load_gateway_config(None, {"KDS_GATEWAY_DELIVERECT_HMAC_SECRET": "s"} | OUTBOX_OFF)
+    assert prune(db, config.database)["orders"] == 0  # nothing is old enough yet
+    counts = prune(db, config.database, now=time.time() + config.database.prune_after_h * 3600 + 1)
+    assert counts["orders"] == 1 and counts["events"] == 2
+    assert [e.order_id for e in journal.events_after("a", 0)] == [open_order["orderId"]]
+    assert journal.bounds("a") == (2, 3)  # seq never restarts; the hole is visible
+    later = time.time() + config.database.keep_max_h * 3600 + 1
+    assert prune(db, config.database, now=later)["orders"] == 1
+
+
+OUTBOX_OFF = {"KDS_GATEWAY_OUTBOX_ENABLED": "false"}
+
+
+def test_config_file_env_overrides_and_strictness(tmp_path: Path) -> None:
+    path = tmp_path / "gateway.toml"
+    path.write_text(
+        '[server]\nbind = "0.0.0.0:9000"\nthreads = 8\n[deliverect]\nhmac_secret = "file"\n'
+        "[outbox]\nenabled = false\n[database]\nprune_after_h = 12\n"
+    )
+    config = load_gateway_config(
+        path, {"KDS_GATEWAY_DELIVERECT_HMAC_SECRET": "env", "KDS_GATEWAY_SERVER_THREADS": "4"}
+    )
+    assert config.server.bind == "0.0.0.0:9000"
+    assert config.server.threads == 4 and config.deliverect.hmac_secret == "env"
+    assert config.database.prune_after_h == 12.0
+    path.write_text('[server]\nthreds = 8\n[deliverect]\nhmac_secret = ""\n')
+    with pytest.raises(ConfigError) as problem:
+        load_gateway_config(path, {"KDS_GATEWAY_MQTT_PORT": "many"})
+    text = str(problem.value)
+    for expected in ("server.threds", "hmac_secret is required", "KDS_GATEWAY_MQTT_PORT"):
+        assert expected in text
+
+
+def test_enroll_code_cli_mints_a_code_that_enrolls_once(tmp_path: Path) -> None:
+    db_path = tmp_path / "g.db"
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        f'[database]\npath = "{db_path}"\n'
+        '[deliverect]\nhmac_secret = "s"\n[outbox]\nenabled = false\n'
+    )
+    result = subprocess.run(
+        [str(GATEWAY_BIN), "--config", str(config), "enroll-code", "--location", "loc-1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    code = result.stdout.strip()
+    assert len(code) == 11 and code[5] == "-"
+    assert "has not registered" in result.stderr
+    devices = Devices(Database(db_path))
+    enrolled = devices.enroll(code, "Grill", "Hot")
+    assert enrolled is not None and enrolled.device.location_id == "loc-1"
+    assert devices.authenticate(enrolled.token) == enrolled.device
+    assert devices.enroll(code, "Again", "Hot") is None
+    refused = subprocess.run(
+        [str(GATEWAY_BIN), "--config", str(config), "enroll-code", "--location", "a/b"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert refused.returncode == 2 and "not a location id" in refused.stderr
+
+
+def test_the_gateway_imports_without_kivy_gpiozero_or_the_ui() -> None:
+    """A gateway server has no Kivy: every gateway module must import with them blocked."""
+    script = (
+        "import sys, pkgutil, importlib\n"
+        "for name in ('kivy', 'gpiozero', 'kds_device.ui'):\n"
+        "    sys.modules[name] = None\n"
+        "import kds_device.gateway as g\n"
+        "names = [m.name for m in pkgutil.iter_modules(g.__path__)]\n"
+        "for name in names:\n"
+        "    importlib.import_module(f'kds_device.gateway.{name}')\n"
+        "print(len(names))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) >= 15
