@@ -24,6 +24,7 @@ from kds_device.domain.layout import Segment
 from kds_device.domain.lines import allergy_pattern
 from kds_device.ui.all_day_panel import AllDayPanel
 from kds_device.ui.measure import RowCounter
+from kds_device.ui.offline_banner import OfflineBanner  # noqa: F401  (used in the .kv)
 from kds_device.ui.order_tile import OrderTile
 from kds_device.ui.recall_panel import RecallPanel
 from kds_device.ui.status_bar import StatusBar
@@ -188,14 +189,8 @@ class BoardScreen(FloatLayout):
                 or before is None
                 or before.segment != placed.segment
             ):
-                view = tile_view(
-                    ticket,
-                    placed.segment,
-                    self.allergy,
-                    self.channels,
-                    int(self.metrics.header_small_px),
-                )
-                clock = clock_view(self.board, ticket, now, self.tz, self._word_px())
+                view = tile_view(ticket, placed.segment, self.allergy, self.channels)
+                clock = clock_view(self.board, ticket, now, self.tz)
                 tile.show(view, clock, ticket.order_id == selected)
             elif selection_moved and ticket.order_id in (selected, self._selected):
                 tile.set_selected(ticket.order_id == selected)
@@ -214,14 +209,8 @@ class BoardScreen(FloatLayout):
                 ticket = self.board.ticket(order_id)
                 if ticket is None or ticket.order is None:
                     continue
-                view = views[order_id] = clock_view(
-                    self.board, ticket, now, self.tz, self._word_px()
-                )
+                view = views[order_id] = clock_view(self.board, ticket, now, self.tz)
             tile.show_clock(view)
-
-    def _word_px(self) -> int:
-        """The age word's size: between the small header text and the timer."""
-        return int(self.metrics.body_px * 0.75)
 
     def _take_tile(self) -> OrderTile:
         if self._pool:

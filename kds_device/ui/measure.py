@@ -65,3 +65,24 @@ class RowCounter:
         if line.allergy and self.allergy is not None:  # drawn in capitals
             text = self.allergy.sub(lambda m: m.group(0).upper(), text)
         return self.rows_for_text(text)
+
+
+_LABELS: dict[tuple[float, bool], CoreLabel] = {}
+_WIDTHS: dict[tuple[str, float, bool], float] = {}
+_DIGITS = re.compile(r"\d")
+
+
+def text_width(text: str, font_px: float, bold: bool = True) -> float:
+    """Width of one plain line of ``text`` in Roboto at ``font_px`` (no texture is drawn).
+    Digits are measured as zeros (Roboto's digits are tabular), so a running timer hits the
+    cache."""
+    key = (_DIGITS.sub("0", text), round(font_px, 1), bold)
+    known = _WIDTHS.get(key)
+    if known is None:
+        label = _LABELS.get(key[1:])
+        if label is None:
+            label = _LABELS[key[1:]] = CoreLabel(font_size=key[1], bold=bold)
+        known = float(label.get_extents(key[0])[0]) if key[0] else 0.0
+        if len(_WIDTHS) < 5000:
+            _WIDTHS[key] = known
+    return known

@@ -1,7 +1,8 @@
 """One ticket segment on the board: a coloured header (id, timer, age in words, type, due
-time, channel) over a body of item lines. Widgets are pooled and reused by the board screen;
-``show`` and ``show_clock`` only set the properties whose value changed, so Kivy re-renders
-only the labels that really changed."""
+time, badges and channel) over a body of item lines. Widgets are pooled and reused by the
+board screen; ``show`` and ``show_clock`` only set the properties whose value changed, so
+Kivy re-renders only the labels that really changed. How the header's parts share its rows
+(the id is never cut) is :func:`kds_device.ui.header_fit.plan_head`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from kivy.properties import (
 )
 from kivy.uix.widget import Widget
 
+from kds_device.ui.header_fit import HeadSizes, HeadText, plan_head
+from kds_device.ui.measure import text_width
 from kds_device.ui.theme import LINE_HEIGHT, Metrics, Palette
 from kds_device.ui.tile_view import ClockView, TileView
 
@@ -55,11 +58,21 @@ class OrderTile(Widget):
     timer_px = NumericProperty(22.0)
     small_px = NumericProperty(16.0)
     tiny_px = NumericProperty(12.0)
+    word_px = NumericProperty(15.0)
+    title_px = NumericProperty(25.0)  # id_px, smaller only when a long id does not fit
+    clock_px = NumericProperty(22.0)
+    row2_font_px = NumericProperty(16.0)
+    source_px = NumericProperty(12.0)
     outline_px = NumericProperty(3.0)
     body_rows = NumericProperty(1)  # the rows the paginator gave this segment's lines
     body_font_px = NumericProperty(20.0)  # body_px, smaller only if the estimate fell short
 
     __events__ = ("on_tap",)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._view: TileView | None = None
+        self._clock: ClockView | None = None
 
     def apply_metrics(self, metrics: Metrics) -> None:
         self.row_px = metrics.row_px
@@ -73,18 +86,19 @@ class OrderTile(Widget):
         self.timer_px = round(metrics.body_px * 1.1)
         self.small_px = metrics.header_small_px
         self.tiny_px = metrics.header_tiny_px
+        self.word_px = int(metrics.body_px * 0.75)  # between the small text and the timer
         # Kivy's Line width is half the stroke: 2 -> a 4 px frame, thicker on big screens
         self.outline_px = max(2.0, round(metrics.row_px * 0.1))
         self._update_head()
         self._reset_body()
+        self._fit_head()
 
     def show(self, view: TileView, clock: ClockView | None, selected: bool) -> None:
         """Set the ticket's content (only changed properties trigger a redraw)."""
         self.order_id = view.order_id
         self.continued = view.continued
         self.voided = view.voided
-        self.title_text = view.title
-        self.who_text = "" if view.continued else view.who
+        self._view = view
         self.source_text = "" if view.continued else view.source
         self._reset_body()
         self.body_text = view.body
@@ -93,17 +107,53 @@ class OrderTile(Widget):
         self.set_selected(selected)
         if clock is not None:
             self.show_clock(clock)
+        else:
+            self._fit_head()
 
     def show_clock(self, clock: ClockView) -> None:
         """The timer, the due time and the header colour (the once-a-second update)."""
         if self.continued:
-            clock = ClockView("", "", clock.header_bg, clock.header_fg, clock.age)
-        self.clock_text = clock.clock
-        self.due_text = clock.due
+            clock = ClockView("", "", "", clock.header_bg, clock.header_fg, clock.age)
+        self._clock = clock
+        self._fit_head()
         header = Palette.rgba(clock.header_bg)
         if list(self.header_rgba) != list(header):
             self.header_rgba = header
             self.header_fg_rgba = Palette.rgba(clock.header_fg)
+
+    def _fit_head(self) -> None:
+        """Rows 1 and 2 for this width (cheap: widths are cached; unchanged text is not
+        re-rendered)."""
+        view, clock = self._view, self._clock
+        if view is None:
+            return
+        text = HeadText(
+            display_id=view.display_id,
+            marks=view.marks,
+            word=clock.word if clock else "",
+            timer=clock.timer if clock else "",
+            kind="" if view.continued else view.kind,
+            name="" if view.continued else view.name,
+            table="" if view.continued else view.table,
+            due=clock.due if clock and not view.continued else "",
+            source="" if view.continued else view.source,
+            voided=view.voided,
+        )
+        sizes = HeadSizes(
+            room=self.width - 2 * self.pad_px,
+            gap=self.pad_px,
+            id_px=self.id_px,
+            timer_px=self.timer_px,
+            word_px=self.word_px,
+            small_px=self.small_px,
+            tiny_px=self.tiny_px,
+        )
+        plan = plan_head(text, sizes, _measure)
+        self.title_px, self.clock_px, self.row2_font_px = plan.title_px, plan.clock_px, plan.row2_px
+        self.source_px = plan.source_px
+        self.title_text, self.clock_text = plan.title, plan.clock
+        self.who_text = "" if view.continued else plan.who
+        self.due_text = plan.due
 
     def set_selected(self, selected: bool) -> None:
         self.selected = selected
@@ -153,3 +203,8 @@ class OrderTile(Widget):
 
     def on_tap(self, order_id: str) -> None:
         """Default handler (the board screen binds its own)."""
+
+
+def _measure(text: str, font_px: float) -> float:
+    """A width with room to spare: Kivy's markup labels draw a few px wider than measured."""
+    return text_width(text, font_px) * 1.03 + 2.0

@@ -46,14 +46,28 @@ def ago(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min ago"
 
 
+#: The link state as the bar says it, short enough to always fit.
+LINK_WORDS = {
+    Link.LIVE_MQTT: "LIVE · MQTT",
+    Link.LIVE_HTTP: "LIVE · HTTP",
+    Link.DEMO: "DEMO",
+}
+
+
+def span(seconds: float) -> str:
+    """``45 s``, ``3 min``, ``2 h 05``."""
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{int(seconds)} s"
+    minutes = int(seconds // 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d}"
+
+
 def link_text(link: LinkChanged, now_mono: float) -> tuple[str, bool]:
     """What the bar says about the link, and whether that is healthy."""
     if link.link is Link.OFFLINE:
-        down = max(0.0, now_mono - link.since_mono)
-        if down < 60:
-            return f"OFFLINE {int(down)} s", False
-        return f"OFFLINE for {int(down // 60)} min", False
-    return str(link.link.value), True
+        return f"OFFLINE {span(now_mono - link.since_mono)}", False
+    return LINK_WORDS.get(link.link, str(link.link.value).upper()), True
 
 
 def status_view(
@@ -70,11 +84,11 @@ def status_view(
     after = board.tickets_after_page()
     page = f"{board.page_index + 1}/{len(pages)}" + (f" +{after}" if after else "")
     text, ok = link_text(link, now.mono)
-    last = (
-        f"last order {ago((now.wall - last_order).total_seconds())}"
-        if last_order is not None
-        else "no orders yet"
-    )
+    if last_order is None:
+        last = "no orders yet"
+    else:
+        since = (now.wall - last_order).total_seconds()
+        last = "last order just now" if since < 60 else f"last order {span(since)}"
     return StatusView(
         station=station,
         clock=now.wall.astimezone(tz).strftime("%H:%M"),
@@ -128,11 +142,9 @@ class LinkAlarm:
     def banner(self, link: LinkChanged, now_mono: float) -> str:
         if link.link is not Link.OFFLINE or now_mono - link.since_mono < self.banner_s:
             return ""
-        down = now_mono - link.since_mono
-        span = f"{int(down // 60)} min" if down >= 60 else f"{int(down)} s"
         return (
-            f"OFFLINE for {span}: new orders are NOT reaching this screen.\n"
-            "Check the network and the gateway. Bumps are kept and sent later."
+            f"OFFLINE {span(now_mono - link.since_mono)} - new orders are NOT reaching this"
+            " screen\nCheck network and gateway. Bumps are kept and sent later."
         )
 
     def due(self, link: LinkChanged, now_mono: float) -> bool:

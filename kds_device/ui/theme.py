@@ -27,7 +27,7 @@ class Palette:
 
     BACKGROUND = "#0d1014"
     TILE = "#1b2129"
-    TILE_VOID = "#3a0d0d"
+    TILE_VOID = "#a3161a"  # a cancelled ticket is red all over; its text is white
     TEXT = "#f4f6f8"
     TEXT_DIM = "#aab4c0"
     MODIFIER = "#d3dbe4"

@@ -83,39 +83,6 @@ def age_word(age: AgeClass) -> str:
     return AGE_WORD[age]
 
 
-def clock_markup(seconds: float, age: AgeClass, small_px: int = 16) -> str:
-    """Row 1, right: the age word (never colour alone; smaller, so the display id keeps its
-    room) and the running timer."""
-    word = age_word(age)
-    timer = format_timer(max(seconds, 0.0)) if age is not AgeClass.UPCOMING else ""
-    if word and timer:
-        return f"[b][size={small_px}]{word}[/size] {timer}[/b]"
-    return f"[b]{word or timer}[/b]"
-
-
-def title_markup(
-    order: Order, continued: bool = False, continues: bool = False, small_px: int = 16
-) -> str:
-    """Row 1, left: the display id, REMAKE / TEST badges, and the continuation marks of a
-    ticket split over columns (it is never cut)."""
-    text = f"[b]{escape(clean(order.display_id, 24))}[/b]"
-    if continued:
-        text = f"{text} [size={small_px}]continued[/size]"
-    if continues:
-        text = f"{text} [size={small_px}]cont. »[/size]"
-    if continued or continues:
-        return text
-    badges = []
-    if order.remake:
-        badges.append("REMAKE")
-    if order.test_order:
-        badges.append("TEST")
-    if badges:
-        shown = " ".join(colour(b, Palette.QUANTITY) for b in badges)
-        text += f" [size={small_px}]{shown}[/size]"
-    return text
-
-
 def who_markup(order: Order) -> str:
     """Row 2, left: order type in capitals with the table or the customer's name."""
     kind = order.order_type.label.upper()
@@ -127,17 +94,23 @@ def who_markup(order: Order) -> str:
 
 
 def source_text(order: Order, channels: dict[int, str]) -> str:
-    """Row 3: channel name and brand."""
+    """Row 3: the REMAKE / TEST badges first (never cut: the row shortens from the right),
+    then channel name and brand."""
     channel = channels.get(order.channel, "") if order.channel is not None else ""
     if not channel and order.channel is not None:
         channel = f"channel {order.channel}"
-    parts = [p for p in (channel, clean(order.brand, 40)) if p]
-    return escape(" · ".join(parts))
+    badges = [b for b, on in (("REMAKE", order.remake), ("TEST", order.test_order)) if on]
+    parts = [f"[b]{b}[/b]" for b in badges]
+    parts += [escape(p) for p in (channel, clean(order.brand, 40)) if p]
+    return " · ".join(parts)
 
 
 def line_markup(line: TicketLine, allergy: re.Pattern[str] | None, voided: bool = False) -> str:
     """One body line: items bold with their quantity, modifiers indented, remarks yellow
-    italics, the note cyan; allergy words bold magenta in capitals."""
+    italics, the note cyan; allergy words bold magenta in capitals. A cancelled ticket's
+    lines are struck through in plain white (legible on its red tile)."""
+    if voided:
+        return f"[s]{_void_line(line)}[/s]"
     text = _highlight(clean(line.text), allergy) if line.allergy else escape(clean(line.text))
     warn = f"[font={SYMBOL_FONT}]{colour('⚠', Palette.ALLERGY)}[/font] " if line.allergy else ""
     if line.kind is LineKind.ITEM:
@@ -153,7 +126,14 @@ def line_markup(line: TicketLine, allergy: re.Pattern[str] | None, voided: bool 
         out = INDENT * line.depth + warn + colour(f"[i]» {text}[/i]", Palette.REMARK)
     else:
         out = warn + colour(f"[b]NOTE:[/b] [i]{text}[/i]", Palette.NOTE)
-    return f"[s]{out}[/s]" if voided else out
+    return out
+
+
+def _void_line(line: TicketLine) -> str:
+    plain = escape(plain_line(line))
+    if line.allergy:  # the warning sign needs the symbol font
+        plain = plain.replace("⚠", f"[font={SYMBOL_FONT}]⚠[/font]", 1)
+    return f"[b]{plain}[/b]" if line.kind is LineKind.ITEM else plain
 
 
 def _highlight(text: str, allergy: re.Pattern[str] | None) -> str:

@@ -2,7 +2,8 @@
 
 Split into the part that changes with the clock (:class:`ClockView`, recomputed every
 second for the tiles on screen) and the part that changes only when the ticket does
-(:class:`TileView`), so a clock tick touches timer labels only.
+(:class:`TileView`), so a clock tick touches timer labels only. How the header's parts share
+its rows is decided by the tile (:mod:`kds_device.ui.header_fit`), which knows its width.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import tzinfo
 from kds_device.domain.board import AgeClass, Board, Ticket
 from kds_device.domain.clock import Instant
 from kds_device.domain.layout import Segment
+from kds_device.domain.order import OrderType
 from kds_device.ui import tile_text
 from kds_device.ui.theme import Palette
 
@@ -22,8 +24,9 @@ from kds_device.ui.theme import Palette
 class ClockView:
     """Header parts that move with time."""
 
-    clock: str
-    due: str
+    word: str  # HURRY / LATE, never colour alone
+    timer: str
+    due: str  # markup
     header_bg: str
     header_fg: str
     age: AgeClass | None  # None for a voided ticket
@@ -31,29 +34,31 @@ class ClockView:
 
 @dataclass(frozen=True)
 class TileView:
-    """Everything else on a tile."""
+    """Everything else on a tile; ``display_id`` and ``name`` are plain (cleaned) text."""
 
     order_id: str
     continued: bool
     continues: bool
     voided: bool
-    title: str
-    who: str
+    display_id: str
+    marks: tuple[str, ...]
+    kind: str
+    name: str
+    table: str
     source: str
     body: str
 
 
-def clock_view(
-    board: Board, ticket: Ticket, now: Instant, tz: tzinfo | None, small_px: int = 16
-) -> ClockView:
+def clock_view(board: Board, ticket: Ticket, now: Instant, tz: tzinfo | None) -> ClockView:
     if ticket.voided or ticket.order is None:
         bg, fg = Palette.HEADER_VOID
-        return ClockView(f"[b][size={small_px}]CANCELLED[/size][/b]", "", bg, fg, None)
+        return ClockView("", "", "", bg, fg, None)
     age = board.age_class(ticket, now)
     bg, fg = Palette.HEADER[age]
     due = tile_text.format_due(ticket.order, board.seconds_to_promise(ticket, now), age, tz)
-    clock = tile_text.clock_markup(board.elapsed_s(ticket, now), age, small_px)
-    return ClockView(clock, due, bg, fg, age)
+    elapsed = board.elapsed_s(ticket, now)
+    timer = tile_text.format_timer(max(elapsed, 0.0)) if age is not AgeClass.UPCOMING else ""
+    return ClockView(tile_text.age_word(age), timer, due, bg, fg, age)
 
 
 def tile_view(
@@ -61,27 +66,39 @@ def tile_view(
     segment: Segment,
     allergy: re.Pattern[str] | None,
     channels: dict[int, str],
-    small_px: int = 16,
 ) -> TileView:
     order = ticket.order
     assert order is not None  # only visible tickets are laid out
     lines = ticket.lines[segment.first : segment.last]
     if ticket.voided:
         reason = tile_text.escape(tile_text.clean(ticket.void_reason, 60))
-        who = "[b]TAP TO CLEAR[/b]"
-        source = f"cancelled: {reason}" if reason else "order cancelled by the customer/platform"
+        source = f"[b]Reason:[/b] {reason}" if reason else "cancelled by the customer/platform"
+        kind, name, table = "", "", ""
     else:
-        who = tile_text.who_markup(order)
         source = tile_text.source_text(order, channels)
+        kind = order.order_type.label.upper()
+        name, table = tile_text.clean(order.customer_name, 40), ""
+        if order.order_type is OrderType.EAT_IN and order.table:
+            name, table = "", tile_text.clean(order.table, 12)
     if ticket.recalled and not ticket.voided:
         source = f"[b]RECALLED[/b] · {source}" if source else "[b]RECALLED[/b]"
+    marks: tuple[str, ...] = ()
+    if segment.continued and segment.continues:
+        marks = ("continued · cont. »", "cont. »")
+    elif segment.continued:
+        marks = ("continued", "cont.")
+    elif segment.continues:
+        marks = ("cont. »", "»")
     return TileView(
         order_id=ticket.order_id,
         continued=segment.continued,
         continues=segment.continues,
         voided=ticket.voided,
-        title=tile_text.title_markup(order, segment.continued, segment.continues, small_px),
-        who=who,
+        display_id=tile_text.clean(order.display_id, 24),
+        marks=marks,
+        kind=kind,
+        name=name,
+        table=table,
         source=source,
         body=tile_text.body_markup(lines, allergy, ticket.voided),
     )

@@ -31,6 +31,14 @@ def header_pixel(board_app: BoardDriver, order_id: str) -> tuple[int, int, int]:
     return board_app.pixel(x, y)
 
 
+def body_pixel(board_app: BoardDriver, order_id: str) -> tuple[int, int, int]:
+    """A pixel of the tile's body background, right of the text, above the bottom edge."""
+    tile = board_app.tile(order_id)
+    x = tile.right - tile.pad_px - 2  # item lines start at the left and are short here
+    y = tile.y + tile.gap_px + tile.outline_px * 2 + 2
+    return board_app.pixel(*tile.to_window(x, y))
+
+
 def test_late_ticket_header_is_red_and_says_late(board_app: BoardDriver) -> None:
     old, fresh = (p["orderId"] for p in board_app.add_orders(2))
     on_time = Palette.HEADER[next(a for a in Palette.HEADER if a.value == "on time")][0]
@@ -43,7 +51,8 @@ def test_late_ticket_header_is_red_and_says_late(board_app: BoardDriver) -> None
 
     late_bg = Palette.HEADER[next(a for a in Palette.HEADER if a.value == "late")][0]
     assert close(header_pixel(board_app, old), rgb(late_bg)), header_pixel(board_app, old)
-    assert "LATE" in board_app.tile(old).clock_text
+    tile = board_app.tile(old)
+    assert "LATE" in tile.clock_text + tile.due_text, "never colour alone"
     assert "08:20" in board_app.tile(old).clock_text
     assert "[b]3[/b] open" in board_app.app.screen.status_bar.info_text
     assert "2 LATE" in board_app.app.screen.status_bar.late_text
@@ -85,10 +94,13 @@ def test_cancel_shouts_and_stays_until_tapped(board_app: BoardDriver) -> None:
 
     tile = board_app.tile(order_id)
     assert "CANCELLED" in tile.clock_text
+    assert tile.clock_px >= tile.title_px, "CANCELLED at least as large as the id"
     assert "TAP TO CLEAR" in tile.who_text
     assert "Store too busy" in tile.source_text
-    assert tile.body_text.startswith("[s]")
+    assert tile.body_text.startswith("[s]") and "[color" not in tile.body_text, "plain white"
     assert close(header_pixel(board_app, order_id), rgb(Palette.HEADER_VOID[0]))
+    assert close(body_pixel(board_app, order_id), rgb(Palette.TILE_VOID)), "red all over"
+    assert not close(body_pixel(board_app, other["orderId"]), rgb(Palette.TILE_VOID))
 
     board_app.advance(3600)  # an hour later it is still there
     assert board_app.app.screen.tile_for(order_id) is not None

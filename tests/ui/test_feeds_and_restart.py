@@ -68,7 +68,7 @@ def test_offline_banner_then_escalating_alarm(board_app: BoardDriver) -> None:
     app = board_app.app
     app.sounds.played["alert"] = 0
     bar = app.screen.status_bar
-    assert bar.link_text.startswith("live (HTTP)")
+    assert bar.link_text.startswith("LIVE · HTTP")
     board_app.post(LinkChanged(Link.OFFLINE, board_app.clock.now.mono, "no route"))
     board_app.wait_for(lambda: "OFFLINE" in bar.link_text, what="the link state")
     assert app.screen.banner_text == "", "no banner for a short blip"
@@ -87,17 +87,17 @@ def test_offline_banner_then_escalating_alarm(board_app: BoardDriver) -> None:
 
     board_app.post(LinkChanged(Link.LIVE_MQTT, board_app.clock.now.mono))
     board_app.wait_for(lambda: app.screen.banner_text == "", what="the banner to go")
-    assert bar.link_text.startswith("live (MQTT)")
+    assert bar.link_text.startswith("LIVE · MQTT")
 
 
 def test_outbox_and_last_order_in_the_status_bar(board_app: BoardDriver) -> None:
     bar = board_app.app.screen.status_bar
-    assert "no orders yet" in bar.link_text
+    assert "no orders yet" in bar.info_text
     board_app.add_orders(1)
     board_app.post(OutboxChanged(3))
-    board_app.wait_for(lambda: "3 bumps waiting to sync" in bar.link_text)
+    board_app.wait_for(lambda: "3 unsent" in bar.link_text)
     board_app.advance(180)
-    assert "last order 3 min ago" in bar.link_text
+    assert "last order 3 min" in bar.info_text
 
 
 def test_actions_from_another_thread_run_on_the_main_thread(board_app: BoardDriver) -> None:

@@ -61,10 +61,10 @@ def test_a_150_item_ticket_continues_over_columns_uncut(board_app: BoardDriver) 
                 assert_inside(tile)
                 segment = next(s for col in board.current_page() for s in col if s.first == first)
                 shown.extend(range(segment.first, segment.last))
-                if segment.continued:
-                    assert "continued" in tile.title_text
-                if segment.continues:
-                    assert "cont." in tile.title_text
+                if segment.continued:  # "continued", or "cont." in a crowded header
+                    assert "cont" in tile.title_text
+                if segment.continues:  # "cont. »", or "»" in a crowded header
+                    assert "»" in tile.title_text
         board_app.tap_widget(screen.status_bar.ids.page)
     assert shown == list(range(len(board.ticket(order_id).lines))), "every line, once, in order"
 

@@ -42,7 +42,9 @@ def test_allergy_words_stand_out_and_void_strikes() -> None:
     line = TicketLine(LineKind.REMARK, "no nut please", depth=1, allergy=True)
     markup = tile_text.line_markup(line, pattern)
     assert "[b]NUT[/b]" in markup and "⚠" in markup
-    assert tile_text.line_markup(line, pattern, voided=True).startswith("[s]")
+    void = tile_text.line_markup(line, pattern, voided=True)
+    assert void.startswith("[s]") and "[color" not in void, "struck through, plain white"
+    assert "no nut please" in void and "⚠" in void
 
 
 def test_long_words_are_broken() -> None:
@@ -51,9 +53,10 @@ def test_long_words_are_broken() -> None:
 
 
 def test_link_words_and_ago() -> None:
-    assert link_text(LinkChanged(Link.LIVE_MQTT, 0.0), 100.0) == ("live (MQTT)", True)
+    assert link_text(LinkChanged(Link.LIVE_MQTT, 0.0), 100.0) == ("LIVE · MQTT", True)
     assert link_text(LinkChanged(Link.OFFLINE, 0.0), 30.0) == ("OFFLINE 30 s", False)
-    assert link_text(LinkChanged(Link.OFFLINE, 0.0), 600.0) == ("OFFLINE for 10 min", False)
+    assert link_text(LinkChanged(Link.OFFLINE, 0.0), 600.0) == ("OFFLINE 10 min", False)
+    assert link_text(LinkChanged(Link.OFFLINE, 0.0), 7500.0) == ("OFFLINE 2 h 05", False)
     assert ago(3) == "just now" and ago(125) == "2 min ago"
 
 

@@ -1,0 +1,164 @@
+"""How a tile's header shares its rows. Pure: widths come from a measure function, so the
+priorities are tested without a window.
+
+Highest priority first: the display id is never cut (the age word moves down to row 2, then
+the timer shrinks, and only then the id's font); the order type and the due time show in full
+(row 2's font shrinks when both do not fit); the customer's name only when a useful part of
+it fits; continuation marks shorten, then go; row 3 (badges first) gets a little smaller
+before it shortens from the right. A cancelled ticket shows its id and CANCELLED
+in row 1 at one size.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kds_device.ui.tile_text import escape
+
+#: ``(plain text, font px) -> width in px`` of bold text.
+Measure = Callable[[str, float], float]
+SLACK = 4.0  # px kept free so rounding never makes Kivy shorten a label that "fits"
+NAME_CHARS = 4  # fewer characters of a name than this say nothing: the name is hidden
+_TAG = re.compile(r"\[/?[a-z]+(?:=[^\]]*)?\]")
+
+
+def plain(markup: str) -> str:
+    """The characters a markup string draws."""
+    text = _TAG.sub("", markup)
+    return text.replace("&bl;", "[").replace("&br;", "]").replace("&amp;", "&")
+
+
+@dataclass(frozen=True)
+class HeadSizes:
+    room: float  # across the tile, inside its padding
+    gap: float  # between the left and the right part of a row
+    id_px: float
+    timer_px: float
+    word_px: float
+    small_px: float
+    tiny_px: float
+
+
+@dataclass(frozen=True)
+class HeadText:
+    """What the header says: ``display_id`` and ``name`` are plain order text, ``due`` is
+    markup (no order text in it)."""
+
+    display_id: str
+    marks: tuple[str, ...] = ()  # a continuation mark, longest wording first
+    word: str = ""  # HURRY / LATE
+    timer: str = ""
+    kind: str = ""  # DELIVERY, EAT-IN ...
+    name: str = ""  # customer name or "Table 4"
+    table: str = ""  # eat-in: the table number, shown whole ("Table 4", "T4") or not at all
+    due: str = ""
+    source: str = ""  # row 3, markup
+    voided: bool = False
+
+
+@dataclass(frozen=True)
+class HeadPlan:
+    title: str
+    title_px: float
+    clock: str
+    clock_px: float
+    who: str
+    due: str
+    row2_px: float
+    source_px: float = 12.0
+
+
+def plan_head(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
+    """Markup and font sizes for rows 1 and 2 that fit ``size.room``."""
+    if text.voided:
+        return _voided(text, size, measure)
+    room, gap = size.room - SLACK, size.gap
+    id_w = measure(text.display_id, size.id_px)
+    timer_w = measure(text.timer, size.timer_px) if text.timer else 0.0
+    word_w = measure(f"{text.word} ", size.word_px) if text.word and text.timer else 0.0
+    word_up = bool(word_w) and id_w + gap + word_w + timer_w <= room
+    timer_px, id_px = size.timer_px, size.id_px
+    if word_up:
+        right = word_w + timer_w
+        clock = f"[b][size={int(size.word_px)}]{text.word}[/size] {text.timer}[/b]"
+    else:
+        right = timer_w
+        if right and id_w + gap + right > room:
+            timer_px = size.small_px
+            right = measure(text.timer, timer_px)
+        used = gap + right if right else 0.0
+        id_px = fit_px(size.id_px, size.tiny_px, room - used, lambda p: measure(text.display_id, p))
+        id_w = measure(text.display_id, id_px)
+        clock = f"[b]{text.timer}[/b]" if text.timer else ""
+    title = f"[b]{escape(text.display_id)}[/b]"
+    left = room - (gap + right if right else 0.0) - id_w
+    for mark in text.marks:
+        if measure(f" {mark}", size.small_px) <= left:
+            title += f" [size={int(size.small_px)}]{mark}[/size]"
+            break
+    due = text.due
+    if text.word and not word_up:
+        due = f"[b]{text.word}[/b] · {due}" if due else f"[b]{text.word}[/b]"
+    who, due, row2_px = _row2(text, due, size, measure)
+    return HeadPlan(title, id_px, clock, timer_px, who, due, row2_px, _row3(text, size, measure))
+
+
+def _row3(text: HeadText, size: HeadSizes, measure: Measure) -> float:
+    """Row 3's font: smaller (to 80 %) for a long reason or brand; past that it shortens."""
+    source = plain(text.source)
+    room = size.room - SLACK
+    return fit_px(size.tiny_px, size.tiny_px * 0.8, room, lambda p: measure(source, p))
+
+
+def _row2(text: HeadText, due: str, size: HeadSizes, measure: Measure) -> tuple[str, str, float]:
+    """The order type and the due time in full (smaller if need be), the name if useful."""
+    room, gap, kind = size.room - SLACK, size.gap, text.kind
+    px = fit_px(
+        size.small_px, size.tiny_px, room, lambda p: measure(kind, p) + _right(due, gap, p, measure)
+    )
+    left = room - measure(kind, px) - _right(due, gap, px, measure)
+    who = f"[b]{kind}[/b]"
+    if text.table:
+        for shown in (f"Table {text.table}", f"T{text.table}"):
+            if measure(f"  {shown}", px) <= left:
+                return f"{who}  {escape(shown)}", due, px
+    elif text.name:
+        name = text.name
+        shown = name if len(name) <= NAME_CHARS else name[:NAME_CHARS] + "..."
+        if measure(f"  {shown}", px) <= left:
+            who += f"  {escape(name)}"
+    return who, due, px
+
+
+def _right(due: str, gap: float, px: float, measure: Measure) -> float:
+    """The room row 2's due text takes, with its gap."""
+    return gap + measure(plain(due), px) if due else 0.0
+
+
+def fit_px(px: float, floor: float, room: float, width_at: Callable[[float], float]) -> float:
+    """``px``, or the largest whole size down to ``floor`` whose width fits ``room``."""
+    need = width_at(px)
+    if need <= room:
+        return px
+    size = max(floor, float(int(px * room / max(need, 1.0))))
+    while size - 1 >= floor and width_at(size) > room:
+        size -= 1
+    return size
+
+
+def _voided(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
+    """The id and CANCELLED at one size (as big as the id's, smaller only to fit)."""
+    room = size.room - SLACK - size.gap
+    px = fit_px(
+        size.id_px,
+        size.tiny_px,
+        room,
+        lambda p: measure(text.display_id, p) + measure("CANCELLED", p),
+    )
+    title = f"[b]{escape(text.display_id)}[/b]"
+    row3_px = _row3(text, size, measure)
+    return HeadPlan(
+        title, px, "[b]CANCELLED[/b]", px, "[b]TAP TO CLEAR[/b]", "", size.small_px, row3_px
+    )

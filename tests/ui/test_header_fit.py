@@ -1,0 +1,101 @@
+"""How a tile header shares its rows (pure, with a fake font: every character is 0.6 em)."""
+
+from __future__ import annotations
+
+from kds_device.ui.header_fit import HeadPlan, HeadSizes, HeadText, plain, plan_head
+
+
+def measure(text: str, px: float) -> float:
+    return len(text) * px * 0.6
+
+
+def sizes(room: float) -> HeadSizes:
+    return HeadSizes(room=room, gap=8, id_px=30, timer_px=26, word_px=18, small_px=20, tiny_px=12)
+
+
+def row1_width(plan: HeadPlan, text: HeadText, size: HeadSizes) -> float:
+    clock = plain(plan.clock)
+    word_w = measure(f"{text.word} ", size.word_px) if text.word and text.word in clock else 0.0
+    return (
+        measure(text.display_id, plan.title_px)
+        + size.gap
+        + word_w
+        + measure(text.timer, plan.clock_px)
+    )
+
+
+LATE = HeadText(
+    "Y4TTQ", word="HURRY", timer="07:39", kind="DELIVERY", name="Leonardo B.", due="due 4 min"
+)
+
+
+def test_everything_in_its_place_when_there_is_room() -> None:
+    plan = plan_head(LATE, sizes(600), measure)
+    assert "HURRY" in plan.clock and plan.title_px == 30 and plan.clock_px == 26
+    assert "Leonardo B." in plan.who and "HURRY" not in plan.due
+
+
+def test_the_age_word_moves_down_before_the_id_is_touched() -> None:
+    size = sizes(200)  # id 90 + gap 8 + word 64.8 + timer 78 > 196: no room for the word
+    plan = plan_head(LATE, size, measure)
+    assert "HURRY" not in plan.clock and "HURRY" in plan.due, "said in row 2 instead"
+    assert plan.title_px == 30 and plan.clock_px == 26
+    assert row1_width(plan, LATE, size) <= size.room
+
+
+def test_then_the_timer_shrinks_then_the_id() -> None:
+    long_id = HeadText("ABCDEFGHJKLM", word="LATE", timer="12:05", kind="PICKUP", due="due now")
+    size = sizes(250)
+    plan = plan_head(long_id, size, measure)
+    assert plan.clock_px == size.small_px and plan.title_px < size.id_px
+    assert row1_width(plan, long_id, size) <= size.room
+    assert "ABCDEFGHJKLM" in plan.title and "LATE" in plan.due
+
+
+def test_without_an_age_word_the_id_still_comes_first() -> None:
+    on_time = HeadText("ABCDEFGHJKLM", timer="02:11", kind="PICKUP", due="due 9 min")
+    size = sizes(250)
+    plan = plan_head(on_time, size, measure)
+    assert plan.title_px < size.id_px and row1_width(plan, on_time, size) <= size.room
+
+
+def test_a_long_reason_gets_smaller_before_it_is_cut() -> None:
+    text = HeadText("A1", voided=True, source="[b]Reason:[/b] Customer changed their mind")
+    plan = plan_head(text, sizes(230), measure)
+    assert plan.source_px < 12 and measure(plain(text.source), plan.source_px) <= 226
+
+
+def test_a_name_that_cannot_show_four_letters_is_hidden() -> None:
+    # kind 72 + gap 8 + due "HURRY · due 4 min" 204 leaves too little for "  Leon..."
+    plan = plan_head(LATE, sizes(320), measure)
+    assert plan.who == "[b]DELIVERY[/b]"
+    roomy = plan_head(LATE, sizes(700), measure)
+    assert "Leonardo" in roomy.who
+
+
+def test_a_table_number_is_shown_whole_or_not_at_all() -> None:
+    eat_in = HeadText("A1", timer="01:00", kind="EAT-IN", table="14", due="due 16 min")
+    assert plan_head(eat_in, sizes(600), measure).who == "[b]EAT-IN[/b]  Table 14"
+    # kind 72 + gap 8 + due 120 leaves 96: "  Table 14" (120) does not fit, "  T14" does
+    assert plan_head(eat_in, sizes(300), measure).who == "[b]EAT-IN[/b]  T14"
+    assert plan_head(eat_in, sizes(240), measure).who == "[b]EAT-IN[/b]"
+
+
+def test_order_type_and_due_always_in_full() -> None:
+    text = HeadText("A1", word="LATE", timer="09:00", kind="DRIVE-THRU", due="[b]12 min over[/b]")
+    size = sizes(220)
+    plan = plan_head(text, size, measure)
+    row2 = measure("DRIVE-THRU", plan.row2_px) + size.gap + measure(plain(plan.due), plan.row2_px)
+    assert plan.row2_px < size.small_px and row2 <= size.room
+
+
+def test_cancelled_is_as_large_as_the_id() -> None:
+    plan = plan_head(HeadText("Y4TTQ", voided=True), sizes(250), measure)
+    assert "CANCELLED" in plan.clock and plan.clock_px == plan.title_px
+    assert measure("Y4TTQ", plan.title_px) + measure("CANCELLED", plan.clock_px) + 8 <= 250
+    assert "TAP TO CLEAR" in plan.who
+
+
+def test_order_text_is_escaped() -> None:
+    plan = plan_head(HeadText("[b]X", kind="PICKUP", name="[i]Bob"), sizes(900), measure)
+    assert "&bl;b&br;X" in plan.title and "&bl;i&br;Bob" in plan.who
