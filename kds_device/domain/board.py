@@ -5,132 +5,39 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import Enum
 from typing import Any
 
 from kds_device.domain.clock import Instant
 from kds_device.domain.events import Event, EventType
 from kds_device.domain.layout import LayoutSpec, Page, paginate
-from kds_device.domain.lines import (
-    DEFAULT_ALLERGY_WORDS,
-    TicketLine,
-    allergy_pattern,
-    item_totals,
-    ticket_lines,
-)
-from kds_device.domain.order import Cancel, Order, OrderType, parse_order
+from kds_device.domain.lines import TicketLine, allergy_pattern, item_totals, ticket_lines
+from kds_device.domain.order import Cancel, parse_order
 from kds_device.domain.status import FINISHED_FROM, KDS_SENDABLE, VOIDING, OrderStatus
+from kds_device.domain.ticket import (
+    PAGE_CHANGED,
+    AgeClass,
+    AgeThresholds,
+    Alert,
+    BoardSettings,
+    Outcome,
+    StatusChange,
+    Ticket,
+)
 
-#: Marker in ``Outcome.changed`` when the page shown changed.
-PAGE_CHANGED = "<page>"
-
-
-class AgeClass(Enum):
-    ON_TIME = "on time"
-    CAUTION = "caution"
-    LATE = "late"
-    UPCOMING = "upcoming"  # scheduled, not due to start yet
-
-
-class Alert(Enum):
-    NEW_ORDER = "new_order"
-    ORDER_VOIDED = "order_voided"
-
-
-@dataclass(frozen=True)
-class AgeThresholds:
-    caution_s: float = 300.0
-    late_s: float = 480.0
-
-
-@dataclass
-class BoardSettings:
-    bump_status: int = int(OrderStatus.READY_FOR_PICKUP)
-    thresholds: dict[OrderType, AgeThresholds] = field(default_factory=dict)
-    default_thresholds: AgeThresholds = AgeThresholds()
-    recall_limit: int = 30
-    undo_window_s: float = 10.0
-    scheduled_lead_s: float = (
-        20 * 60.0
-    )  # a scheduled order's timer starts this long before it is due
-    keep_finished_s: float = (
-        6 * 3600.0
-    )  # bumped or acknowledged tickets kept for recall, then pruned
-    allergy_words: tuple[str, ...] = DEFAULT_ALLERGY_WORDS
-
-    def __post_init__(self) -> None:
-        if self.bump_status not in KDS_SENDABLE:
-            raise ValueError(f"bump status must be one of {sorted(KDS_SENDABLE)}")
-
-    def thresholds_for(self, kind: OrderType) -> AgeThresholds:
-        return self.thresholds.get(kind, self.default_thresholds)
-
-
-@dataclass(frozen=True)
-class StatusChange:
-    """A status this board decided; to be sent to Deliverect (through the gateway) once."""
-
-    order_id: str
-    status: int
-    key: str
-
-
-@dataclass
-class Outcome:
-    """What one board operation changed: for the screen, the store, the speaker and the outbox."""
-
-    changed: set[str] = field(default_factory=set)
-    removed: set[str] = field(default_factory=set)
-    alerts: list[Alert] = field(default_factory=list)
-    status_changes: list[StatusChange] = field(default_factory=list)
-
-    def merge(self, other: Outcome) -> Outcome:
-        self.changed |= other.changed
-        self.removed |= other.removed
-        self.changed -= self.removed
-        self.alerts += other.alerts
-        self.status_changes += other.status_changes
-        return self
-
-    def __bool__(self) -> bool:
-        return bool(self.changed or self.removed or self.alerts or self.status_changes)
-
-
-@dataclass
-class Ticket:
-    """One order's life on this board. ``order`` is None for a tombstone (cancel came first)."""
-
-    order_id: str
-    arrival: int
-    arrived_wall: datetime
-    arrived_mono: float
-    payload: Mapping[str, Any] | None = None
-    order: Order | None = None
-    status: int = int(OrderStatus.PARSED)
-    bumped: bool = False
-    finished_wall: datetime | None = None
-    finished_mono: float | None = None
-    recalled: bool = False
-    voided: bool = False
-    void_reason: str = ""
-    void_acknowledged: bool = False
-    own_keys: list[str] = field(default_factory=list)
-    lines: list[TicketLine] = field(default_factory=list)
-
-    @property
-    def visible(self) -> bool:
-        return (
-            self.order is not None
-            and not self.bumped
-            and not (self.voided and self.void_acknowledged)
-        )
-
-    @property
-    def workable(self) -> bool:
-        """On screen and still to be cooked (not voided)."""
-        return self.visible and not self.voided
+# The board's vocabulary, importable from here as before.
+__all__ = [
+    "PAGE_CHANGED",
+    "AgeClass",
+    "AgeThresholds",
+    "Alert",
+    "Board",
+    "BoardSettings",
+    "Outcome",
+    "StatusChange",
+    "Ticket",
+    "sendable",
+]
 
 
 class Board:
