@@ -30,6 +30,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="save a PNG of the board after --screenshot-after seconds, then quit",
     )
     demo.add_argument("--screenshot-after", type=float, default=4.0)
+    demo.add_argument(
+        "--offline-demo",
+        action="store_true",
+        help="no gateway: orders go straight into the board (the standalone feed)",
+    )
+
+    run = commands.add_parser("run", help="the appliance: the board fed by the gateway")
+    run.add_argument("--windowed", action="store_true", help="a window instead of fullscreen")
+    enroll = commands.add_parser("enroll", help="trade a one-time code for this screen's identity")
+    enroll.add_argument("--gateway", required=True, help="the gateway's URL")
+    enroll.add_argument("--code", required=True, help="from `kds-gateway enroll-code`")
+    enroll.add_argument("--name", default=None, help="this screen's name (default: host name)")
+    enroll.add_argument("--station", default=None, help="station (default: display.station)")
+    commands.add_parser("status", help="paths, config, enrollment, last sync, outbox")
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -41,5 +55,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from kds_device.demo import run_demo
 
         return run_demo(args)
+    if args.command == "run":
+        from kds_device.appliance import run_appliance
+
+        return run_appliance(args)
+    if args.command == "enroll":
+        from kds_device.device_commands import run_enroll
+
+        return run_enroll(args)
+    if args.command == "status":
+        from kds_device.device_commands import run_status
+
+        return run_status(args)
     parser.error(f"unknown command {args.command}")
     return 2
