@@ -170,8 +170,11 @@ class EventPoller:
                 self._pause(1.0)  # the gateway did not hold: do not spin
 
     def _deliver(self, batch: EventBatch, after: int) -> None:
-        if batch.events:
-            self._inbox.post(EventsArrived(batch.events, "http"))
+        through = batch.events[-1].seq if batch.events else None
+        if through is None and batch.skipped and batch.last_seq > after:
+            through = batch.last_seq  # only junk was there: nothing to wait for below it
+        if through is not None:
+            self._inbox.post(EventsArrived(batch.events, "http", through=through))
         if batch.last_seq < after and not self._journal_behind_logged:
             self._journal_behind_logged = True
             log.error(

@@ -38,6 +38,10 @@ class EventsArrived:
     events: tuple[Event, ...]
     source: str  # "mqtt" or "http"
     ack: Any = None  # called with no arguments once the events are committed locally
+    #: HTTP answers only: every event up to this seq has now been handed over (earlier ones
+    #: through the inbox before this message), so a hole below it is a pruned or junk event
+    #: that will never come, not a gap to wait on.
+    through: int | None = None
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ class BoardApp(App):
         self.board = Board(config.board)
         self.store: BoardStore | None = None
         self.last_seq = 0
+        self._saved_seq = 0
         self.pending_events: dict[int, Event] = {}
         self.outbox_pending = 0
         self.last_order_wall: datetime | None = None
@@ -166,7 +167,7 @@ class BoardApp(App):
         try:
             self.store = BoardStore(self.data_dir / "board.db")
             self.board.restore(self.store.load(self.now()))
-            self.last_seq = int(self.store.get_meta(LAST_SEQ) or 0)
+            self.last_seq = self._saved_seq = int(self.store.get_meta(LAST_SEQ) or 0)
             last = self.store.get_meta(LAST_ORDER)
             self.last_order_wall = datetime.fromisoformat(last) if last else None
         except Exception:
@@ -236,7 +237,8 @@ class BoardApp(App):
                 log.exception("message %s skipped", type(message).__name__)
             if isinstance(message, EventsArrived) and callable(message.ack):
                 acks.append(message.ack)
-        self._commit(outcome)
+        if not self._commit(outcome):
+            return  # not saved: unacknowledged MQTT messages come again
         for ack in acks:
             try:
                 ack()
@@ -251,7 +253,7 @@ class BoardApp(App):
                 return self.board.receive_cancel(parsed, now)
             return self.board.receive_order(message.payload, now)
         if isinstance(message, EventsArrived):
-            return self._apply_events(message.events, now)
+            return self._apply_events(message.events, now, message.through)
         if isinstance(message, LinkChanged):
             self.link = message
         elif isinstance(message, OutboxChanged):
@@ -260,20 +262,22 @@ class BoardApp(App):
             return self._apply(message.action)
         return Outcome()
 
-    def _apply_events(self, events: tuple[Event, ...], now: Instant) -> Outcome:
+    def _apply_events(
+        self, events: tuple[Event, ...], now: Instant, through: int | None = None
+    ) -> Outcome:
         """Strictly in ``seq`` order: duplicates and old events are ignored, events after a
-        gap wait (bounded) until the link fetches the missing ones."""
+        gap wait (bounded) until the link fetches the missing ones. An HTTP answer is complete
+        up to ``through``: holes below it are pruned events, stepped over."""
         outcome = Outcome()
         for event in events:
             if event.seq > self.last_seq:
                 self.pending_events[event.seq] = event
+        if through is not None and through > self.last_seq:
+            for seq in sorted(s for s in self.pending_events if s <= through):
+                outcome.merge(self._apply_one(self.pending_events.pop(seq), now))
+            self.last_seq = through
         while self.last_seq + 1 in self.pending_events:
-            event = self.pending_events.pop(self.last_seq + 1)
-            self.last_seq = event.seq
-            try:
-                outcome.merge(self.board.apply_event(event, now))
-            except Exception:
-                log.exception("event %s (%s) cannot be applied; skipped", event.seq, event.type)
+            outcome.merge(self._apply_one(self.pending_events.pop(self.last_seq + 1), now))
         if self.pending_events:
             log.warning(
                 "events after a gap held back: have %d, waiting for %d (%d held)",
@@ -285,12 +289,29 @@ class BoardApp(App):
                 del self.pending_events[seq]
         return outcome
 
-    def _commit(self, outcome: Outcome) -> None:
+    def _apply_one(self, event: Event, now: Instant) -> Outcome:
+        self.last_seq = event.seq
+        try:
+            return self.board.apply_event(event, now)
+        except Exception:
+            log.exception("event %s (%s) cannot be applied; skipped", event.seq, event.type)
+            return Outcome()
+
+    def _commit(self, outcome: Outcome) -> bool:
+        """Hand bumps to the outbox, then save the board: a crash in between leaves a bump
+        that is sent and a board that catches up from its echo, never a bump shown as done
+        that nobody sends. False when the board could not be saved (events stay unacked)."""
         now = self.now()
         if Alert.NEW_ORDER in outcome.alerts:
             self.last_order_wall = now.wall
+        for change in outcome.status_changes:
+            try:
+                self.sink.submit(change)
+            except Exception:
+                log.exception("status sink refused %s", change)
+        saved = True
         ids = outcome.changed - {PAGE_CHANGED}
-        if self.store is not None and (ids or outcome.removed):
+        if self.store is not None and (ids or outcome.removed or self.last_seq != self._saved_seq):
             tickets = [t for t in (self.board.ticket(i) for i in ids) if t is not None]
             meta = {LAST_SEQ: str(self.last_seq)}
             if self.last_order_wall is not None:
@@ -299,13 +320,10 @@ class BoardApp(App):
                 self.store.save(tickets, meta)
                 if outcome.removed:
                     self.store.delete(outcome.removed)
+                self._saved_seq = self.last_seq
             except Exception:
+                saved = False
                 log.exception("saving the board failed")
-        for change in outcome.status_changes:
-            try:
-                self.sink.submit(change)
-            except Exception:
-                log.exception("status sink refused %s", change)
         if Alert.ORDER_VOIDED in outcome.alerts:
             self.sounds.alert()
         elif Alert.NEW_ORDER in outcome.alerts:
@@ -313,6 +331,7 @@ class BoardApp(App):
         if outcome.changed or outcome.removed:
             self.screen.render(outcome.changed | outcome.removed)
         self._refresh_chrome()
+        return saved
 
     # ---- the cook's actions -------------------------------------------------------------
 

@@ -57,6 +57,53 @@ def test_events_apply_in_seq_order_once(board_app: BoardDriver) -> None:
     assert board_app.app.store.get_meta("last_seq") == "3"
 
 
+def test_an_http_answer_steps_over_pruned_holes(board_app: BoardDriver) -> None:
+    """Seqs 2-4 were pruned at the gateway: the HTTP answer (complete up to its ``through``)
+    must not leave the board waiting for them forever."""
+    payloads = [board_app.orders.order() for _ in range(3)]
+    board_app.start()
+    held = EventsArrived((received(6, payloads[2]),), "mqtt", lambda: None)
+    board_app.post(held)  # a live event beyond the hole arrives first: it waits
+    board_app.frames(2)
+    assert board_app.app.board.ticket(payloads[2]["orderId"]) is None
+    answer = (received(1, payloads[0]), received(5, payloads[1]))
+    board_app.post(EventsArrived(answer, "http", through=5))
+    board_app.wait_for(lambda: board_app.app.last_seq == 6, what="the hole stepped over")
+    for payload in payloads:
+        assert board_app.app.board.ticket(payload["orderId"]) is not None
+    assert board_app.app.store.get_meta("last_seq") == "6"
+
+
+def test_a_bump_reaches_the_outbox_before_the_board_file_says_bumped(
+    board_app: BoardDriver,
+) -> None:
+    """Crash-safety order: a bump shown as done must already be in the outbox."""
+    import sqlite3
+
+    seen_in_file: list[int] = []
+
+    class PeekingSink:
+        def submit(self, change: object) -> None:
+            db = sqlite3.connect(board_app.data_dir / "board.db")
+            row = db.execute(
+                "SELECT bumped FROM tickets WHERE order_id=?",
+                (change.order_id,),  # type: ignore[attr-defined]
+            ).fetchone()
+            db.close()
+            seen_in_file.append(row[0] if row else -1)
+
+    board_app.start()
+    board_app.app.sink = PeekingSink()
+    (payload,) = board_app.add_orders(1)
+    board_app.app.perform(Action.BUMP)
+    board_app.frames(2)
+    assert seen_in_file == [0], "the outbox got the bump only after the board was saved"
+    db = sqlite3.connect(board_app.data_dir / "board.db")
+    row = db.execute("SELECT bumped FROM tickets WHERE order_id=?", (payload["orderId"],))
+    assert row.fetchone() == (1,)  # and then the board is saved
+    db.close()
+
+
 def test_a_bad_order_is_skipped_and_the_board_goes_on(board_app: BoardDriver) -> None:
     board_app.post(OrderArrived({"orderId": "broken", "items": "not a list"}))
     (good,) = board_app.add_orders(1)
