@@ -19,6 +19,7 @@ import socket
 import subprocess
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from kds_device.adapters.enrollment import (
@@ -135,8 +136,15 @@ class DemoChain:
         self.device_dir = directory
         self.rate_per_min = rate_per_min
         self.prefill = prefill
-        self.generator = OrderGenerator(seed=seed, location=LOCATION, account=ACCOUNT)
         self.rnd = random.Random(seed)
+        # The prefill orders were "placed" minutes ago, oldest first, so the demo opens on a
+        # kitchen at work: some tickets late, some in caution, some fresh.
+        self._prefill_ages = sorted(
+            (self.rnd.uniform(20, 660) for _ in range(prefill)), reverse=True
+        )
+        self.generator = OrderGenerator(
+            seed=seed, location=LOCATION, account=ACCOUNT, clock=self._order_clock
+        )
         self.use_mqtt = use_mqtt
         self.connection = connection or ConnectionConfig()
         self.traffic = traffic
@@ -249,6 +257,10 @@ class DemoChain:
         save_enrollment(self.device_dir, enrollment)
         return enrollment
 
+    def _order_clock(self) -> datetime:
+        age = self._prefill_ages.pop(0) if self._prefill_ages else 0.0
+        return datetime.now(UTC) - timedelta(seconds=age)
+
     def _send_traffic(self) -> None:
         assert self.sender is not None
 
@@ -263,7 +275,7 @@ class DemoChain:
                 self.cancelled += 1
 
         try:
-            if self.prefill:
+            if self.prefill:  # uses up _prefill_ages, one per order
                 send_traffic(
                     self.sender, self.generator, self.prefill, rnd=self.rnd, on_delivery=count
                 )

@@ -24,6 +24,7 @@ from kds_device.domain.ticket import (
     StatusChange,
     Ticket,
 )
+from kds_device.domain.timestamps import parse_timestamp
 
 # The board's vocabulary, importable from here as before.
 __all__ = [
@@ -252,14 +253,24 @@ class Board:
 
     # ---- changes from outside -----------------------------------------------------------
 
-    def receive_order(self, payload: Mapping[str, Any], now: Instant) -> Outcome:
-        """A new order (raises OrderPayloadError if the payload cannot be one)."""
+    def receive_order(
+        self, payload: Mapping[str, Any], now: Instant, placed_at: datetime | None = None
+    ) -> Outcome:
+        """A new order (raises OrderPayloadError if the payload cannot be one).
+
+        Its clock starts at the earliest of the order's own ``_created`` time and
+        ``placed_at`` (when the gateway journaled it), so an order that waited out an outage
+        shows its real age; a skewed clock can move that start by at most ``MAX_BACKDATE_S``.
+        """
         order = parse_order(payload)
         ticket = self._tickets.get(order.order_id)
         if ticket is not None and ticket.order is not None:
             return Outcome()  # a duplicate delivery: one ticket
         if ticket is None:
             ticket = self._new_ticket(order.order_id, now)
+        waited = _waited_s([order.created, placed_at], now)
+        ticket.arrived_wall = now.wall - timedelta(seconds=waited)
+        ticket.arrived_mono = now.mono - waited
         ticket.payload = dict(payload)
         ticket.order = order
         ticket.lines = ticket_lines(order, self._allergy)
@@ -302,7 +313,7 @@ class Board:
             payload = data.get("payload")
             if not isinstance(payload, Mapping):
                 raise ValueError(f"event {event.seq}: order.received without a payload")
-            return self.receive_order(payload, now)
+            return self.receive_order(payload, now, _timestamp_or_none(event.at))
         if event.type == EventType.ORDER_VOIDED and event.order_id:
             reason = data.get("reason")
             return self.receive_cancel(
@@ -445,6 +456,26 @@ class Board:
     def _touched(self) -> None:
         self._open_cache = None
         self._pages = None
+
+
+#: The furthest back an order's own timestamps may start its clock (a wrong clock on either
+#: side must not make every ticket hours late).
+MAX_BACKDATE_S = 3 * 3600.0
+
+
+def _waited_s(times: Sequence[datetime | None], now: Instant) -> float:
+    known = [t for t in times if t is not None]
+    if not known:
+        return 0.0
+    waited = (now.wall - min(known)).total_seconds()
+    return min(max(0.0, waited), MAX_BACKDATE_S)
+
+
+def _timestamp_or_none(value: str) -> datetime | None:
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        return None
 
 
 def sendable(changes: Sequence[StatusChange]) -> list[StatusChange]:

@@ -174,6 +174,39 @@ def test_wall_clock_jumps_do_not_move_timers(clock: FakeTime, orders: OrderGener
     assert board.elapsed_s(ticket, clock.step_wall(-6 * 3600)) == before
 
 
+def test_an_order_that_waited_shows_its_real_age(clock: FakeTime, orders: OrderGenerator) -> None:
+    board = make_board()
+    created_4_min_ago = orders.order(
+        _created=format_timestamp(clock.now.wall - timedelta(minutes=4))
+    )
+    board.receive_order(created_4_min_ago, clock())
+    ticket = board.ticket(created_4_min_ago["orderId"])
+    assert ticket is not None and board.elapsed_s(ticket, clock()) == 240
+    journaled = orders.order(_created="")
+    event = Event(
+        1,
+        "loc",
+        EventType.ORDER_RECEIVED,
+        journaled["orderId"],
+        {"payload": journaled},
+        at=format_timestamp(clock.now.wall - timedelta(minutes=2)),
+    )
+    board.apply_event(event, clock())
+    ticket = board.ticket(journaled["orderId"])
+    assert ticket is not None and board.elapsed_s(ticket, clock()) == 120
+
+
+def test_a_skewed_clock_cannot_make_ages_absurd(clock: FakeTime, orders: OrderGenerator) -> None:
+    board = make_board()
+    future = orders.order(_created=format_timestamp(clock.now.wall + timedelta(hours=2)))
+    ancient = orders.order(_created=format_timestamp(clock.now.wall - timedelta(days=2)))
+    board.receive_order(future, clock())
+    board.receive_order(ancient, clock())
+    elapsed = {t.order_id: board.elapsed_s(t, clock()) for t in board.open_tickets()}
+    assert elapsed[future["orderId"]] == 0
+    assert elapsed[ancient["orderId"]] == 3 * 3600
+
+
 def test_scheduled_order_is_upcoming_until_its_lead_time(
     clock: FakeTime, orders: OrderGenerator
 ) -> None:
