@@ -77,9 +77,12 @@ def _run_board(
     config: DeviceConfig, inbox: Inbox[Message], link: DeviceLink, directory: Path
 ) -> None:
     """The Kivy board on this (main) thread until the app stops."""
-    from kds_device.demo import _prepare_kivy
+    from kds_device.ui.window_config import configure_window
 
-    _prepare_kivy(config.display.size, config.display.fullscreen)
+    # a mouse provider only for a desktop window: on the panel it would double every tap
+    configure_window(
+        config.display.size, config.display.fullscreen, mouse=not config.display.fullscreen
+    )
     from kivy.clock import Clock
 
     from kds_device.ui.app import BoardApp

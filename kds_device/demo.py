@@ -28,6 +28,7 @@ from kds_device.runtime.inbox import Inbox
 from kds_device.runtime.messages import Link, LinkChanged, Message, OrderArrived
 from kds_device.sim.menu import CHANNELS
 from kds_device.sim.orders import OrderGenerator
+from kds_device.ui.window_config import configure_window
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def _fixed(moment: datetime) -> Callable[[], datetime]:
 def run_demo(args: argparse.Namespace) -> int:
     """The ``kds-device demo`` command."""
     size = parse_size(args.size) or (1280, 800)
-    _prepare_kivy(size, args.fullscreen)
+    configure_window(size, args.fullscreen, mouse=True)
     from kivy.clock import Clock
     from kivy.core.window import Window
 
@@ -166,18 +167,6 @@ def run_demo(args: argparse.Namespace) -> int:
     bumps = len(sink.changes) if isinstance(sink, CountingSink) else sink.bumps
     log.info("demo: %d orders, %d cancels, %d bumps", feed.posted, feed.cancelled, bumps)
     return 0
-
-
-def _prepare_kivy(size: tuple[int, int], fullscreen: bool) -> None:
-    """Kivy reads its window config at import: set it first."""
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    from kivy.config import Config
-
-    Config.set("graphics", "width", str(size[0]))
-    Config.set("graphics", "height", str(size[1]))
-    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
-    Config.set("input", "mouse", "mouse,disable_multitouch")
-    Config.set("kivy", "exit_on_escape", "0")
 
 
 def _schedule_screenshot(app: Any, path: Path, after: float, clock: Any, window: Any) -> None:

@@ -1,0 +1,23 @@
+"""Kivy's window settings, which it reads at import time: set them before importing kivy.
+
+Only ``kivy.config`` is imported here, so calling this first is safe.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def configure_window(size: tuple[int, int], fullscreen: bool, mouse: bool) -> None:
+    """Size and fullscreen for the board. ``mouse`` adds Kivy's mouse provider (a desktop
+    demo); on the kitchen panel it stays off, because the touch provider configured by the
+    installer is the one input and a second provider makes every tap two touches."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(size[0]))
+    Config.set("graphics", "height", str(size[1]))
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    if mouse:
+        Config.set("input", "mouse", "mouse,disable_multitouch")
+    Config.set("kivy", "exit_on_escape", "0")
