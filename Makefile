@@ -35,8 +35,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[test]"
 	touch $@
 
+# Each benchmark prints its figures; the last line of each is one JSON object.
 bench: system venv
-	xvfb-run -a -s "-screen 0 1280x800x24" $(PY) bench/board.py
+	$(PY) bench/board.py
+	$(PY) bench/gateway_ingest.py
+	$(PY) bench/latency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

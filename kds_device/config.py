@@ -34,7 +34,9 @@ class DisplayConfig:
 
 @dataclass
 class ConnectionConfig:
-    offline_banner_s: float = 10.0  # banner once the gateway has been silent this long
+    # Banner once the gateway has been silent this long (counted from the last answer, and the
+    # bar redraws each second): 8 s puts it up within 10 s of losing the gateway.
+    offline_banner_s: float = 8.0
     offline_alarm_s: float = 120.0  # then an alarm, escalating
     poll_wait_s: float = 25.0  # long-poll hold time asked of the gateway
 

@@ -1,8 +1,10 @@
 """The gateway's composition root: builds the stores, the Flask app and the background threads.
 
 :class:`Gateway` starts its parts in order (pruner, MQTT publisher, outbox worker) and stops
-them in reverse. Each gunicorn worker builds its own; DB leases and outbox claims make the
-background work safe when there are several.
+them in reverse. Each gunicorn worker builds its own (after the fork: the app is not
+preloaded); DB leases and outbox claims make the background work safe when there are several,
+and the notifiers' doorbells (``<db>.bells/journal``, ``<db>.bells/outbox``) carry wake-ups
+from one worker to the others.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from kds_device.gateway.config import GatewayConfig
 from kds_device.gateway.db import Database
 from kds_device.gateway.deliverect_client import DeliverectClient
 from kds_device.gateway.devices import Devices
+from kds_device.gateway.doorbell import bell_directory
 from kds_device.gateway.http_util import error
 from kds_device.gateway.journal import Journal
 from kds_device.gateway.notifier import Notifier
@@ -57,13 +60,14 @@ class Gateway:
     def __init__(self, config: GatewayConfig, background: bool = True) -> None:
         self.config = config
         self.holder = holder_id()
-        self.db = Database(Path(config.database.path))
-        self.journal = Journal(self.db, Notifier())
+        path = Path(config.database.path)
+        self.db = Database(path)
+        self.journal = Journal(self.db, Notifier(bell_directory(path, "journal"), "journal"))
         self.services = Services(
             config=config,
             journal=self.journal,
             devices=Devices(self.db),
-            outbox_notifier=Notifier(),
+            outbox_notifier=Notifier(bell_directory(path, "outbox"), "outbox"),
         )
         self.app = build_flask_app(self.services)
         self.components: list[Component] = []
@@ -106,14 +110,22 @@ class Gateway:
             "on" if self.config.outbox.enabled else "off",
         )
 
-    def stop(self) -> None:
+    def stopping(self) -> None:
+        """Shutdown has begun: held long-polls answer now with what they have.
+
+        Safe in a signal handler (the notifier's lock is re-entrant)."""
         self.services.stopping.set()
-        self.journal.notifier.notify()
+        self.journal.notifier.wake_local()
+
+    def stop(self) -> None:
+        self.stopping()
         for part in reversed(self.components):
             try:
                 part.stop()
             except Exception:
                 log.exception("stopping %s failed", type(part).__name__)
+        self.journal.notifier.close()
+        self.services.outbox_notifier.close()
         if self._client is not None:
             self._client.close()
         self.db.close()

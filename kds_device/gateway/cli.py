@@ -1,7 +1,9 @@
 """``kds-gateway``: serve the gateway under gunicorn, mint enrollment codes, prune by hand.
 
 ``serve`` runs gunicorn programmatically with threaded (gthread) workers, so a device's
-long-poll holds one thread, not a whole process.
+long-poll holds one thread, not a whole process. Each worker builds its own gateway after the
+fork; a stop signal (SIGTERM, SIGINT, SIGQUIT) to a worker first makes its held long-polls
+answer, then lets gunicorn's own handler shut it down.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from kds_device import __version__
@@ -113,6 +117,7 @@ def _serve(config: GatewayConfig, args: argparse.Namespace) -> int:
                 "errorlog": "-",
                 "loglevel": "debug" if args.verbose else "info",
                 "proc_name": "kds-gateway",
+                "post_worker_init": _post_worker_init,
                 "worker_exit": _worker_exit,
                 # gunicorn >= 25 opens a control socket in $HOME by default; one per host
                 # would collide when several gateways (or tests) run side by side.
@@ -131,9 +136,43 @@ def _serve(config: GatewayConfig, args: argparse.Namespace) -> int:
     return 0
 
 
+def _gateway_of(worker: Any) -> Any:
+    app = getattr(worker, "wsgi", None)
+    return getattr(app, "extensions", {}).get("gateway") if app is not None else None
+
+
+#: The signals gunicorn's master sends a worker to stop it (TERM: graceful; INT, QUIT: fast).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+
+
+def _post_worker_init(worker: Any) -> None:
+    """gunicorn hook: chain a handler before the worker's own for each stop signal.
+
+    gunicorn's graceful stop waits up to ``graceful_timeout`` for in-flight requests, and a
+    held long-poll is one for up to ``long_poll_max_s``. Marking the gateway as stopping
+    first makes those answer at once (200 with what they have), so the worker exits in
+    moments; the background threads are still stopped by ``worker_exit``.
+    """
+    gateway = _gateway_of(worker)
+    if gateway is None:
+        return
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _chained(gateway, signal.getsignal(signum)))
+    # As gunicorn set it: SIGTERM must not interrupt system calls of requests in flight.
+    signal.siginterrupt(signal.SIGTERM, False)
+
+
+def _chained(gateway: Any, original: Any) -> Any:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        gateway.stopping()
+        if callable(original):
+            original(signum, frame)
+
+    return handler
+
+
 def _worker_exit(server: Any, worker: Any) -> None:
     """gunicorn hook: stop this worker's background threads, newest first."""
-    app = getattr(worker, "wsgi", None)
-    gateway = getattr(app, "extensions", {}).get("gateway") if app is not None else None
+    gateway = _gateway_of(worker)
     if gateway is not None:
         gateway.stop()

@@ -46,7 +46,7 @@ class OutboxWorker:
 
     def stop(self, timeout: float = 15.0) -> None:
         self._stop.set()
-        self.notifier.notify()
+        self.notifier.wake_local()  # only our own thread needs waking
         if self._thread is not None:
             self._thread.join(timeout)
 

@@ -95,7 +95,7 @@ class MqttPublisher:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
-        self.journal.notifier.notify()
+        self.journal.notifier.wake_local()  # only our own thread needs waking
         with self._acks:
             self._acks.notify_all()
         if self._thread is not None:

@@ -25,9 +25,8 @@ from tests.fixtures.mosquitto import Mosquitto, wait_until
 pytestmark = [pytest.mark.ui, pytest.mark.slow, pytest.mark.timeout(240)]
 
 LOCATION = "loc-resilience"
-#: The issue's outage is 60 s; 20 s proves the same (banner within 10 s, bumps queue, in-order
-#: delivery afterwards) in a third of the CI time.
-OUTAGE_S = 20.0
+#: The issue's outage: the gateway gone for 60 s.
+OUTAGE_S = 60.0
 
 
 class OrderStream:
@@ -187,8 +186,7 @@ def test_gateway_outage_banner_queue_and_in_order_delivery(
     mqtt_gateway.stop()
     lost = time.monotonic()
     board.wait_for(lambda: board.app.screen.banner_text != "", 12, "the offline banner")
-    # The bar refreshes once a second: within the 10 s threshold plus that second.
-    assert time.monotonic() - lost <= 11.0
+    assert time.monotonic() - lost <= 10.0  # the issue: a banner within 10 s of the loss
     assert "OFFLINE" in board.app.screen.banner_text
     assert board.app.link.link is Link.OFFLINE
 
