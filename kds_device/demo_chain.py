@@ -11,6 +11,7 @@ directory (a temporary one unless the caller keeps it).
 
 from __future__ import annotations
 
+import getpass
 import logging
 import random
 import secrets
@@ -81,9 +82,15 @@ class LocalBroker:
             "persistence true\n"
             f"persistence_location {self.directory}/\n"
             "log_dest none\n"
+            # stay this user: a change of user would also drop the death signal below
+            f"user {getpass.getuser()}\n"
         )
+        command = [self.binary, "-c", str(config)]
+        setpriv = shutil.which("setpriv")
+        if setpriv:  # the broker dies with the demo, even when the demo is killed -9
+            command = [setpriv, "--pdeathsig", "TERM", "--", *command]
         self._process = subprocess.Popen(
-            [self.binary, "-c", str(config)],
+            command,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
