@@ -42,6 +42,7 @@ from kds_device.runtime.messages import (
     StatusSink,
 )
 from kds_device.ui.board_screen import BoardScreen
+from kds_device.ui.crisp import crisp_default_texture
 from kds_device.ui.keys import KeyInput
 from kds_device.ui.sound import Sounds
 from kds_device.ui.status_view import LinkAlarm, recall_entries, status_view, undo_text
@@ -108,6 +109,7 @@ class BoardApp(App):
 
     def build(self) -> ScreenManager:
         Window.clearcolor = Palette.rgba(Palette.BACKGROUND)
+        crisp_default_texture()
         self.screen = BoardScreen(self.board, self.now, self.device.display.channels, self.tz)
         self.screen.on_tile_tap = self.tap
         self.screen.status_bar.bind(on_button=lambda _bar, name: self._button(name))

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from kds_device.ui.tile_text import escape
 
@@ -22,6 +23,7 @@ Measure = Callable[[str, float], float]
 SLACK = 4.0  # px kept free so rounding never makes Kivy shorten a label that "fits"
 NAME_CHARS = 4  # fewer characters of a name than this say nothing: the name is hidden
 _TAG = re.compile(r"\[/?[a-z]+(?:=[^\]]*)?\]")
+_DIGIT = re.compile(r"\d")
 
 
 def plain(markup: str) -> str:
@@ -103,6 +105,23 @@ def plan_head(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
         due = f"[b]{text.word}[/b] · {due}" if due else f"[b]{text.word}[/b]"
     who, due, row2_px = _row2(text, due, size, measure)
     return HeadPlan(title, id_px, clock, timer_px, who, due, row2_px, _row3(text, size, measure))
+
+
+def plan_head_tabular(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
+    """:func:`plan_head` for a ``measure`` in which all digits are equally wide (Roboto's
+    are): the plan is cached per timer *shape* (``12:34`` -> ``00:00``), so the
+    once-a-second tick of a running timer only puts the new digits into the cached plan."""
+    shape = _DIGIT.sub("0", text.timer)
+    plan = _plan_cached(replace(text, timer=shape) if shape != text.timer else text, size, measure)
+    if shape == text.timer:
+        return plan
+    # a timer always has a ":", which no tag, word or size in the clock markup has
+    return replace(plan, clock=plan.clock.replace(shape, text.timer, 1))
+
+
+@lru_cache(maxsize=2048)
+def _plan_cached(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
+    return plan_head(text, size, measure)
 
 
 def _row3(text: HeadText, size: HeadSizes, measure: Measure) -> float:

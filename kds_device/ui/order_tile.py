@@ -18,9 +18,12 @@ from kivy.properties import (
 )
 from kivy.uix.widget import Widget
 
-from kds_device.ui.header_fit import HeadSizes, HeadText, plan_head
+from kds_device.ui.crisp import CrispLabel  # noqa: F401  (used in the .kv)
+from kds_device.ui.fit_label import FitLabel  # noqa: F401  (used in the .kv)
+from kds_device.ui.header_fit import HeadSizes, HeadText, plan_head_tabular
 from kds_device.ui.measure import text_width
 from kds_device.ui.theme import LINE_HEIGHT, Metrics, Palette
+from kds_device.ui.tile_outline import SelectionOutline
 from kds_device.ui.tile_view import ClockView, TileView
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -73,6 +76,11 @@ class OrderTile(Widget):
         super().__init__(**kwargs)
         self._view: TileView | None = None
         self._clock: ClockView | None = None
+        self._outline = SelectionOutline(self.canvas.after, Palette.rgba(Palette.SELECTED))
+        self.fbind("pos", self._place_outline)
+        self.fbind("size", self._place_outline)
+        self.fbind("gap_px", self._place_outline)
+        self.fbind("outline_px", self._place_outline)
 
     def apply_metrics(self, metrics: Metrics) -> None:
         self.row_px = metrics.row_px
@@ -148,7 +156,7 @@ class OrderTile(Widget):
             small_px=self.small_px,
             tiny_px=self.tiny_px,
         )
-        plan = plan_head(text, sizes, _measure)
+        plan = plan_head_tabular(text, sizes, _measure)  # Roboto's digits are tabular
         self.title_px, self.clock_px, self.row2_font_px = plan.title_px, plan.clock_px, plan.row2_px
         self.source_px = plan.source_px
         self.title_text, self.clock_text = plan.title, plan.clock
@@ -158,6 +166,15 @@ class OrderTile(Widget):
     def set_selected(self, selected: bool) -> None:
         self.selected = selected
         self.outline_rgba = Palette.rgba(Palette.SELECTED) if selected else [0.0, 0.0, 0.0, 0.0]
+        if selected:
+            self._place_outline()
+        self._outline.show(selected)
+
+    def _place_outline(self, *_args: Any) -> None:
+        """Centred on the tile's edge: half in the gap, half over the tile's margin."""
+        if self.selected:
+            h = self.height - self.gap_px
+            self._outline.place(self.x, self.y + self.gap_px, self.width, h, self.outline_px)
 
     def _reset_body(self) -> None:
         self.body_font_px = self.body_px

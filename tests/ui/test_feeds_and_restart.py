@@ -61,7 +61,6 @@ def test_an_http_answer_steps_over_pruned_holes(board_app: BoardDriver) -> None:
     """Seqs 2-4 were pruned at the gateway: the HTTP answer (complete up to its ``through``)
     must not leave the board waiting for them forever."""
     payloads = [board_app.orders.order() for _ in range(3)]
-    board_app.start()
     held = EventsArrived((received(6, payloads[2]),), "mqtt", lambda: None)
     board_app.post(held)  # a live event beyond the hole arrives first: it waits
     board_app.frames(2)
@@ -92,7 +91,6 @@ def test_a_bump_reaches_the_outbox_before_the_board_file_says_bumped(
             db.close()
             seen_in_file.append(row[0] if row else -1)
 
-    board_app.start()
     board_app.app.sink = PeekingSink()
     (payload,) = board_app.add_orders(1)
     board_app.app.perform(Action.BUMP)

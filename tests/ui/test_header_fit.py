@@ -99,3 +99,18 @@ def test_cancelled_is_as_large_as_the_id() -> None:
 def test_order_text_is_escaped() -> None:
     plan = plan_head(HeadText("[b]X", kind="PICKUP", name="[i]Bob"), sizes(900), measure)
     assert "&bl;b&br;X" in plan.title and "&bl;i&br;Bob" in plan.who
+
+
+def test_the_tabular_plan_equals_the_full_plan_for_every_timer() -> None:
+    """The cached plan (per timer shape) puts each tick's digits where a full plan would."""
+    from dataclasses import replace
+
+    from kds_device.ui.header_fit import plan_head_tabular
+
+    for room in (600, 200, 150):
+        for timer in ("07:39", "00:00", "12:01", "1:02:03", "-04:10"):
+            for word in ("HURRY", ""):
+                text = replace(LATE, timer=timer, word=word)
+                assert plan_head_tabular(text, sizes(room), measure) == plan_head(
+                    text, sizes(room), measure
+                )
