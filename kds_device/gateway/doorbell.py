@@ -66,7 +66,6 @@ class Doorbell:
 
     def __init__(self, directory: Path, on_ring: Callable[[], None], kind: str = "bell") -> None:
         """Bind and start listening; raises ``OSError`` when the directory cannot be used."""
-        _own_directory(directory)
         self.directory = directory
         self.path = directory / f"{os.getpid()}-{secrets.token_hex(4)}{SUFFIX}"
         self._on_ring = on_ring
@@ -75,14 +74,25 @@ class Doorbell:
         self._inbox = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._outbox = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
-            self._inbox.bind(os.fspath(self.path))
             self._outbox.setblocking(False)
+            self._bind()
         except OSError:
             self._inbox.close()
             self._outbox.close()
             raise
         self._thread = threading.Thread(target=self._listen, name=f"doorbell-{kind}", daemon=True)
         self._thread.start()
+
+    def _bind(self, attempts: int = 3) -> None:
+        for attempt in range(attempts):
+            _own_directory(self.directory)
+            try:
+                self._inbox.bind(os.fspath(self.path))
+                return
+            except FileNotFoundError:
+                # The last process of this database just removed the empty directory.
+                if attempt == attempts - 1:
+                    raise
 
     @property
     def closed(self) -> bool:
@@ -149,6 +159,8 @@ class Doorbell:
         """Stop listening, remove the socket file. Idempotent."""
         if self._closed.is_set():
             return
+        if os.getpid() == self._pid:
+            self.ring()  # also unlinks sockets of dead processes, so the directory can go
         self._closed.set()
         if os.getpid() != self._pid:
             return  # a forked child: the socket and its thread belong to the parent
@@ -160,3 +172,10 @@ class Doorbell:
             self.path.unlink()
         self._inbox.close()
         self._outbox.close()
+        # The last one out removes the (then empty) directories: nothing is left in the
+        # temporary directory. A process starting meanwhile re-creates them (see _bind).
+        for directory in (self.directory, self.directory.parent):
+            try:
+                directory.rmdir()
+            except OSError:
+                break  # not empty (others still listen), or already gone

@@ -1,14 +1,45 @@
 """Leases and cursors in the database: how several gateway processes share background work.
 
-A lease names one holder for a job (publishing to MQTT, pruning) until it expires; a holder
-that dies simply stops renewing and another process takes over.
+A lease names one holder for a job (publishing to MQTT, pruning, delivering the outbox) until it
+expires; a holder that dies simply stops renewing and another process takes over. A holder on
+this host whose process is gone (``host-pid-random``, see ``app.holder_id``) is taken over at
+once: a crashed gateway restarted by systemd need not wait out its predecessor's lease.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+import sqlite3
 import time
 
 from kds_device.gateway.db import Database
+
+
+def _gone(holder: str) -> bool:
+    """True for a holder of this host whose process no longer exists."""
+    host, _, pid = holder.rpartition("-")[0].rpartition("-")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # exists, but not ours to signal
+    try:  # killed but not yet reaped (a zombie) is gone too
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[0] in (b"Z", b"X")
+    except (OSError, IndexError):
+        return False
+
+
+def _held(row: sqlite3.Row | None, holder: str, now: float) -> bool:
+    """Does the lease ``row`` (holder, until) belong to a live someone else?"""
+    if row is None:
+        return False
+    other = str(row["holder"])
+    return other != holder and float(row["until"]) > now and not _gone(other)
 
 
 def acquire(db: Database, name: str, holder: str, ttl_s: float) -> bool:
@@ -16,7 +47,7 @@ def acquire(db: Database, name: str, holder: str, ttl_s: float) -> bool:
     now = time.time()
     with db.write() as conn:
         row = conn.execute("SELECT holder, until FROM leases WHERE name = ?", (name,)).fetchone()
-        if row is not None and row["holder"] != holder and row["until"] > now:
+        if _held(row, holder, now):
             return False
         conn.execute(
             "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?) ON CONFLICT (name)"
@@ -24,6 +55,12 @@ def acquire(db: Database, name: str, holder: str, ttl_s: float) -> bool:
             (name, holder, now + ttl_s),
         )
     return True
+
+
+def held_by_other(db: Database, name: str, holder: str) -> bool:
+    """A read-only look: does someone else hold ``name`` now? (Cheap enough for every wake-up.)"""
+    row = db.read().execute("SELECT holder, until FROM leases WHERE name = ?", (name,)).fetchone()
+    return _held(row, holder, time.time())
 
 
 def release(db: Database, name: str, holder: str) -> None:

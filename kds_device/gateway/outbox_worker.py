@@ -2,6 +2,11 @@
 
 One attempt per claim; the outcome decides: delivered, retried later (exponential backoff,
 never sooner than ``Retry-After``), or closed (rejected by Deliverect, or too old to matter).
+
+One process delivers at a time (a lease, ``outbox.lease_s``), so statuses reach Deliverect in
+the order they became due, through one token. The others stand by; a ring of the outbox
+doorbell (a status queued in any process) wakes the holder at once, and a holder that stops
+releases the lease and rings, so a standby takes over without waiting for it to expire.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import threading
 import time
 from typing import Protocol
 
+from kds_device.gateway import leases
 from kds_device.gateway.config import OutboxConfig
 from kds_device.gateway.deliverect_client import OK, REJECTED, SendResult, backoff_s
 from kds_device.gateway.notifier import Notifier
@@ -19,6 +25,8 @@ from kds_device.gateway.outbox import EXPIRED, Outbox, OutboxItem
 from kds_device.gateway.outbox import REJECTED as CLOSED_REJECTED
 
 log = logging.getLogger(__name__)
+
+LEASE = "outbox-worker"
 
 
 class StatusSender(Protocol):
@@ -39,6 +47,8 @@ class OutboxWorker:
         self.config = config
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._holding = False
+        self._renew_at = 0.0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
@@ -49,28 +59,57 @@ class OutboxWorker:
         self.notifier.wake_local()  # only our own thread needs waking
         if self._thread is not None:
             self._thread.join(timeout)
+        if self._holding:
+            try:
+                leases.release(self.outbox.db, LEASE, self.outbox.holder)
+                self._holding = False
+                self.notifier.notify()  # a standby in another process takes over now
+            except sqlite3.Error:
+                log.warning("outbox: could not release the worker lease", exc_info=True)
 
     def run_once(self) -> int:
-        """Claim and try every due row once; returns how many were tried."""
+        """Claim and try every due row once (while holding the lease); how many were tried."""
+        if not self._hold_lease():
+            return 0
         items = self.outbox.claim()
         for item in items:
-            if self._stop.is_set():
+            if self._stop.is_set() or not self._hold_lease():
                 break
             self._deliver(item)
         return len(items)
+
+    def _hold_lease(self) -> bool:
+        now = time.time()
+        if self._holding and now < self._renew_at:
+            return True
+        holder = self.outbox.holder
+        if not self._holding and leases.held_by_other(self.outbox.db, LEASE, holder):
+            return False  # a read, not a write, on every wake-up of a standby
+        holding = leases.acquire(self.outbox.db, LEASE, holder, self.config.lease_s)
+        if holding != self._holding:
+            log.info("outbox: %s the delivering process", "now" if holding else "no longer")
+        self._holding = holding
+        self._renew_at = now + self.config.lease_s / 3
+        return holding
 
     def _run(self) -> None:
         log.info("outbox worker started (holder %s)", self.outbox.holder)
         while not self._stop.is_set():
             generation = self.notifier.generation
+            due = None
             try:
                 if self.run_once():
                     continue
-                due = self.outbox.next_due()
+                if self._holding:
+                    due = self.outbox.next_due()
             except sqlite3.Error:
                 log.exception("outbox: database error; trying again shortly")
-                due = None
-            timeout = self.config.poll_s
+            # The holder re-reads every poll_s (and renews in time); a standby, woken by every
+            # ring, looks at the lease and otherwise checks back once a third of it has passed.
+            if self._holding:
+                timeout = min(self.config.poll_s, max(0.0, self._renew_at - time.time()))
+            else:
+                timeout = self.config.lease_s / 3
             if due is not None:
                 timeout = min(timeout, max(0.0, due - time.time()))
             self.notifier.wait_past(generation, timeout)

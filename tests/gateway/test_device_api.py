@@ -194,7 +194,7 @@ def poll_in_background(
     ("workers", "recheck_s", "within_s"),
     [
         (1, 30.0, 0.5),  # only the in-process notification can wake the poll this early
-        (2, 0.25, 1.0),  # the webhook may land in the other process: noticed on re-check
+        (2, 30.0, 1.0),  # the webhook may land in the other worker: its doorbell rings here
     ],
 )
 def test_long_poll_holds_then_wakes_as_soon_as_an_event_lands(
