@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -32,16 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def _reexec_under_xvfb() -> None:
-    if os.environ.get("DISPLAY") or os.environ.get("KDS_BENCH_NO_XVFB"):
-        return
-    xvfb = shutil.which("xvfb-run")
-    if xvfb is None:
-        sys.exit("no DISPLAY and no xvfb-run: install xvfb")
-    os.environ["KDS_BENCH_NO_XVFB"] = "1"
-    args = [xvfb, "-a", "-s", "-screen 0 1920x1200x24", sys.executable, *sys.argv]
-    os.execv(xvfb, args)
+from xvfb import reexec_under_xvfb  # noqa: E402  (bench/ is on the path as the script's dir)
 
 
 def _kivy_setup(width: int, height: int) -> None:
@@ -259,7 +249,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", default="1920x1080", help="window for the frame figures")
     args = parser.parse_args()
-    _reexec_under_xvfb()
+    reexec_under_xvfb("1920x1200x24")
     width, height = (int(v) for v in args.size.lower().split("x"))
     first = min(measure_first_frame() for _ in range(2))
     print(f"first frame after process start: {first:.2f} s")

@@ -24,7 +24,6 @@ import dataclasses
 import json
 import logging
 import os
-import shutil
 import sys
 import tempfile
 import threading
@@ -35,18 +34,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from xvfb import reexec_under_xvfb  # noqa: E402  (bench/ is on the path as the script's dir)
+
 LOCATION = "loc-bench"
-
-
-def _under_xvfb() -> None:
-    """Re-run this script under xvfb-run when there is no display."""
-    if os.environ.get("DISPLAY") or os.environ.get("KDS_BENCH_NO_XVFB"):
-        return
-    xvfb = shutil.which("xvfb-run")
-    if xvfb is None:
-        sys.exit("no DISPLAY and no xvfb-run: install xvfb")
-    os.environ["KDS_BENCH_NO_XVFB"] = "1"
-    os.execv(xvfb, [xvfb, "-a", "-s", "-screen 0 1280x800x24", sys.executable, *sys.argv])
 
 
 def _percentile(samples: list[float], q: float) -> float:
@@ -203,7 +193,7 @@ def main() -> None:
         help="gunicorn processes of the gateway (default: its config default)",
     )
     args = parser.parse_args()
-    _under_xvfb()
+    reexec_under_xvfb("1280x800x24")
     print(json.dumps(measure(args.orders, args.gateway_workers)))
 
 
