@@ -4,11 +4,10 @@ so ``kds-device status`` works on a box whose display is broken."""
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
 from collections.abc import Sequence
 
 from kds_device import __version__
+from kds_device.logsetup import configure_logging
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,11 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("status", help="paths, config, enrollment, last sync, outbox")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(args.verbose)
     if args.command == "demo":
         from kds_device.demo import run_demo
 

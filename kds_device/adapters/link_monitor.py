@@ -64,11 +64,6 @@ class LinkMonitor:
         with self._lock:
             return self._mqtt_detail
 
-    @property
-    def last_contact_mono(self) -> float | None:
-        with self._lock:
-            return self._last_contact
-
     def on_reachable(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` (on the reporting thread) each time the gateway comes back."""
         with self._lock:

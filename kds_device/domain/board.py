@@ -13,7 +13,7 @@ from kds_device.domain.events import Event, EventType
 from kds_device.domain.layout import LayoutSpec, Page, paginate
 from kds_device.domain.lines import TicketLine, allergy_pattern, item_totals, ticket_lines
 from kds_device.domain.order import Cancel, parse_order
-from kds_device.domain.status import FINISHED_FROM, KDS_SENDABLE, VOIDING, OrderStatus
+from kds_device.domain.status import FINISHED_FROM, VOIDING, OrderStatus
 from kds_device.domain.ticket import (
     PAGE_CHANGED,
     AgeClass,
@@ -37,7 +37,6 @@ __all__ = [
     "Outcome",
     "StatusChange",
     "Ticket",
-    "sendable",
 ]
 
 
@@ -476,8 +475,3 @@ def _timestamp_or_none(value: str) -> datetime | None:
         return parse_timestamp(value)
     except ValueError:
         return None
-
-
-def sendable(changes: Sequence[StatusChange]) -> list[StatusChange]:
-    """Only statuses a KDS may send (a guard for adapters)."""
-    return [c for c in changes if c.status in KDS_SENDABLE]

@@ -20,6 +20,7 @@ from typing import Any
 
 from kds_device import __version__
 from kds_device.gateway.config import ConfigError, GatewayConfig, load_gateway_config
+from kds_device.logsetup import configure_logging
 
 log = logging.getLogger("kds_device.gateway")
 
@@ -45,11 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("prune", help="delete finished orders and old records now")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(process)d %(threadName)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(args.verbose)
     try:
         config = load_gateway_config(args.config)
     except ConfigError as problem:

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from kds_device import __version__
+from kds_device.logsetup import configure_logging
 
 if TYPE_CHECKING:
     from kds_device.sim.sender import Delivery
@@ -66,11 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     send.add_argument("--no-products", action="store_true", help="skip the product push")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(args.verbose)
     if args.command == "serve":
         return _serve(args)
     return _send(args, parser)
