@@ -23,10 +23,11 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from kds_device.gateway import device_api, webhooks
 from kds_device.gateway.config import GatewayConfig
-from kds_device.gateway.db import Database
+from kds_device.gateway.db import Database, StorageUnavailable
 from kds_device.gateway.deliverect_client import DeliverectClient
 from kds_device.gateway.devices import Devices
 from kds_device.gateway.doorbell import bell_directory
+from kds_device.gateway.health import unavailable
 from kds_device.gateway.http_util import error
 from kds_device.gateway.journal import Journal
 from kds_device.gateway.notifier import Notifier
@@ -152,6 +153,12 @@ def build_flask_app(found: Services) -> Flask:
         code = problem.code or 500
         name = (problem.name or "error").lower().replace(" ", "_")
         return error(code, name, problem.description or name)
+
+    @app.errorhandler(StorageUnavailable)
+    def _storage(problem: StorageUnavailable) -> tuple[Response, int]:
+        # Logged once when the fault begins and once when it ends (StorageHealth).
+        log.debug("%s %s: storage unavailable: %s", request.method, request.path, problem)
+        return unavailable(problem.kind)
 
     @app.errorhandler(sqlite3.OperationalError)
     def _busy(problem: sqlite3.OperationalError) -> tuple[Response, int]:

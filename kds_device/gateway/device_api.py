@@ -17,6 +17,7 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from kds_device.domain.status import KDS_SENDABLE
 from kds_device.gateway.devices import Device
+from kds_device.gateway.health import health_reply
 from kds_device.gateway.http_util import BadJson, error, parse_json
 from kds_device.gateway.outbox import record_device_status
 from kds_device.gateway.publisher import topic_for
@@ -54,7 +55,7 @@ def device_auth(view: F) -> F:
 
 @blueprint.get("/health")
 def health() -> Reply:
-    return jsonify(ok=True)
+    return health_reply(services().journal.db)
 
 
 def _text(data: Mapping[str, Any], key: str, default: str | None = None) -> str:
