@@ -62,7 +62,7 @@ class Gateway:
         self.config = config
         self.holder = holder_id()
         path = Path(config.database.path)
-        self.db = Database(path)
+        self.db = Database(path, config.database.busy_timeout_s)
         self.journal = Journal(self.db, Notifier(bell_directory(path, "journal"), "journal"))
         self.services = Services(
             config=config,

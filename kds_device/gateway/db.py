@@ -229,10 +229,22 @@ class Database:
             self.pool.flush()  # connections opened during the fault go, whatever they are
 
     def check(self, max_age_s: float = 1.0, wait_s: float = 1.0) -> Fault | None:
-        """The storage's fault now, or None: tries a one-row write (at most every
-        ``max_age_s``; others get that answer) and waits at most ``wait_s`` for the locks."""
+        """The storage's fault now, or None. Tries a one-row write, waiting at most ``wait_s``
+        for the locks; while healthy at most every ``max_age_s``, while at fault each time
+        (callers that queued behind a probe take its answer)."""
+        asked = time.monotonic()
         with self._probe_lock:
-            if time.monotonic() - self._probed_at >= max_age_s:
+            if not self.pool.writable():
+                # Connections opened before may still write, but a new one (or a restart)
+                # cannot: a fault however many writes still succeed.
+                detail = f"{self.path} or its directory is not writable"
+                self.health.failed("readonly", detail)
+                fault = self.health.fault
+                return fault if fault is not None else Fault("readonly", detail, time.time())
+            fresh = self._probed_at >= asked or (
+                self.health.fault is None and asked - self._probed_at < max_age_s
+            )
+            if not fresh:
                 with contextlib.suppress(StorageUnavailable):  # recorded in health
                     self._probe(wait_s)
                 self._probed_at = time.monotonic()

@@ -196,7 +196,7 @@ class ConnectionPool:
             generation = self._generation
             self._open_now += 1
         try:
-            writable = self._writable()
+            writable = self.writable()
             conn = self._opener(self.path)
         except BaseException as error:
             with self._lock:
@@ -209,7 +209,7 @@ class ConnectionPool:
         self.opened += 1
         return _Pooled(conn, generation, keep=writable)
 
-    def _writable(self) -> bool:
+    def writable(self) -> bool:
         """Can this process write the file and create its journal? (Checked at open: SQLite
         silently opens read-only when it cannot, and such a connection stays read-only.)"""
         directory = self.path.parent
