@@ -4,14 +4,14 @@ Runs what ``kds-device demo`` runs, in one process: the simulated Deliverect, th
 gateway (its Flask app on the demo's threaded server, SQLite journal, outbox, MQTT publisher),
 Mosquitto, the sender posting signed orders (with duplicates and cancels) at ``--rate`` per
 minute, the device link and the Kivy board at its normal 60 fps under Xvfb. A kitchen bumps
-with real touches: whenever more than ``--keep-open`` tickets are up, the oldest on screen is
-tapped (select, then bump), so the board stays at a steady size as in a working kitchen.
+as its bump bar does (FIRST, BUMP): whenever more than ``--keep-open`` tickets are up, the
+oldest goes, so the board stays at a steady size as in a working kitchen.
 
 The process's RSS is sampled every ``--sample-s`` seconds; after the warm-up the growth per
 hour is the slope of a least-squares line through the samples. The last line printed is one
 JSON object with ``rss_mb_growth_per_hour`` (goal <= 10).
 
-    .venv/bin/python bench/soak.py [--minutes 10] [--rate 120] [--warmup-min 2]
+    .venv/bin/python bench/soak.py [--minutes 10] [--rate 6] [--warmup-min 2] [--trace]
 
 Without ``DISPLAY`` it re-executes itself under ``xvfb-run``.
 """
@@ -67,7 +67,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     from kds_device.sim.menu import CHANNELS
     from kds_device.ui.app import BoardApp, system_now
     from kds_device.ui.sound import Sounds
-    from tests.fixtures.board_app import WINDOW, BoardDriver
+    from tests.fixtures.board_app import WINDOW
 
     logging.getLogger().setLevel(logging.WARNING)  # Kivy's import lowers it
     process = psutil.Process()
@@ -83,13 +83,11 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         app = BoardApp(
             config, inbox, link.outbox, data_dir=work, now=system_now, sounds=Sounds(enabled=False)
         )
-        kitchen = BoardDriver(work, None, None)  # type: ignore[arg-type]  # touches only
-        kitchen.app = app
         app._run_prepare()
         try:
-            samples, bumps = _run(args, app, kitchen, process)
+            samples, bumps = _run(args, app, process)
         finally:
-            kitchen.stop()
+            app.dispatch("on_stop")
             chain.stop()
         assert chain.gateway is not None
         pool = chain.gateway.db.pool
@@ -112,9 +110,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         }
 
 
-def _run(
-    args: argparse.Namespace, app: Any, kitchen: Any, process: Any
-) -> tuple[list[tuple[float, float]], int]:
+def _run(args: argparse.Namespace, app: Any, process: Any) -> tuple[list[tuple[float, float]], int]:
     from kivy.base import EventLoop
 
     start = time.monotonic()
@@ -128,7 +124,7 @@ def _run(
         frames += 1
         if args.trace and traced is None and now - start >= args.warmup_min * 60:
             traced = tracemalloc.take_snapshot()
-        if len(app.board.open_tickets()) > args.keep_open and _bump_oldest(app, kitchen):
+        if len(app.board.open_tickets()) > args.keep_open and _bump_oldest(app):
             bumps += 1
         if now >= next_sample:
             rss_mb = process.memory_info().rss / 1e6
@@ -148,43 +144,22 @@ def _run(
     return samples, bumps
 
 
-def _bump_oldest(app: Any, kitchen: Any) -> bool:
-    """Tap the oldest ticket that has a tile on screen: select it, then bump it. True when
-    it left the board."""
-    for ticket in app.board.open_tickets():
-        order_id = ticket.order_id
-        tile = app.screen.tile_for(order_id)
-        if tile is None:
-            continue
-        if app.board.selected_id != order_id:
-            _tap(kitchen, tile)
-        tile = app.screen.tile_for(order_id)
-        if tile is not None and app.board.selected_id == order_id:
-            _tap(kitchen, tile)
-        return not any(t.order_id == order_id for t in app.board.open_tickets())
-    return False
+def _bump_oldest(app: Any) -> bool:
+    """The bump bar's FIRST then BUMP; True when a ticket left the board."""
+    from kds_device.domain.actions import Action
 
-
-def _tap(kitchen: Any, tile: Any) -> None:
-    """A finger down and up on ``tile`` through Kivy's input dispatch, one frame each."""
-    from kivy.base import EventLoop
-
-    if kitchen._finger is None:
-        from tests.fixtures.board_app import _motion_event_class
-
-        kitchen._finger = _motion_event_class()
-    x, y = tile.to_window(tile.x + tile.width / 2, tile.y + tile.height / 2)
-    finger = kitchen._finger(x, y)
-    EventLoop.post_dispatch_input("begin", finger)
-    EventLoop.idle()
-    EventLoop.post_dispatch_input("end", finger)
-    EventLoop.idle()
+    before = len(app.board.open_tickets())
+    app.perform(Action.FIRST)
+    app.perform(Action.BUMP)
+    return len(app.board.open_tickets()) < before
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="how long to run")
-    parser.add_argument("--rate", type=float, default=120.0, help="orders per minute")
+    parser.add_argument(
+        "--rate", type=float, default=6.0, help="orders per minute (default: the demo's 6)"
+    )
     parser.add_argument(
         "--warmup-min",
         type=float,

@@ -6,6 +6,7 @@ made and ended (see ``tests/fixtures/storage_faults.py``). While it lasts every 
 or a 503 with ``Retry-After`` and ``/api/v1/health`` reports it; once it ends the gateway is
 healthy again within seconds by itself, a burst of concurrent requests (every worker thread)
 gets no 503, and every order and status it acknowledged reached the screen and Deliverect.
+Every answer is checked against the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tests.fixtures.deliverect_sim import DeliverectSim
 from tests.fixtures.gateway import EnrolledDevice, GatewayProcess
 from tests.fixtures.mosquitto import wait_until
 from tests.fixtures.storage_faults import FAULTS, StorageFaultMaker
+from tests.gateway.contract import Contract
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -60,8 +62,12 @@ class Traffic:
     acked_orders: list[str] = field(default_factory=list)
     acked_statuses: list[str] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
+    nonconforming: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _threads: list[threading.Thread] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.contract = Contract(self.gateway.base_url)
 
     def start(self) -> None:
         for index in range(SENDERS):
@@ -77,6 +83,10 @@ class Traffic:
             assert not thread.is_alive(), "a sender never got its order taken"
 
     def record(self, what: str, response: requests.Response) -> None:
+        try:
+            self.contract.check(response)
+        except Exception as problem:  # kept for the test's thread to report
+            self.nonconforming.append(f"{what} {response.status_code}: {problem}")
         with self._lock:
             self.answers.append(
                 Answer(
@@ -230,6 +240,7 @@ def _survive(
             "health to see the fault",
         )
         reported = seen[-1]
+        traffic.contract.check(reported)
         assert reported.json()["storage"] == fault.kind, reported.text
         assert reported.json()["ok"] is False and reported.headers["Retry-After"]
         during = burst(traffic, seed=7)  # every thread of both workers, during the fault
@@ -256,6 +267,8 @@ def _survive(
     traffic.finish()
 
     answers = traffic.since(0)
+    assert not traffic.nonconforming, traffic.nonconforming[:3]  # every answer as documented
+    assert traffic.contract.checked >= len(answers)
     assert {a.code for a in answers} <= {200, 503}, sorted({a.code for a in answers})
     assert all(a.retry_after for a in answers if a.code == 503)
     if fault.writes_fail:
