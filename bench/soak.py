@@ -90,7 +90,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
             app.dispatch("on_stop")
             chain.stop()
         assert chain.gateway is not None
-        pool = chain.gateway.db.pool
+        pool = getattr(chain.gateway.db, "pool", None)  # None: a gateway from before the pool
         warm = [(t, mb) for t, mb in samples if t >= args.warmup_min * 60]
         return {
             "rss_mb_start": round(samples[0][1], 1),
@@ -100,8 +100,8 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
             "cancels": chain.cancelled,
             "bumps": bumps,
             "open_tickets_end": len(app.board.open_tickets()),
-            "gateway_connections_opened": pool.opened,
-            "gateway_connections_open_end": pool.open_connections,
+            "gateway_connections_opened": pool.opened if pool else None,
+            "gateway_connections_open_end": pool.open_connections if pool else None,
             "threads_end": process.num_threads(),
             "minutes": args.minutes,
             "rate_per_min": args.rate,
