@@ -19,6 +19,7 @@ Without ``DISPLAY`` it re-executes itself under ``xvfb-run``.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -119,11 +121,13 @@ def _run(args: argparse.Namespace, app: Any, process: Any) -> tuple[list[tuple[f
     samples: list[tuple[float, float]] = []
     bumps = frames = 0
     traced: Any = None
+    live: Counter[str] = Counter()
     while (now := time.monotonic()) < end:
         EventLoop.idle()  # drains the inbox, draws one frame (at most 60 a second)
         frames += 1
         if args.trace and traced is None and now - start >= args.warmup_min * 60:
             traced = tracemalloc.take_snapshot()
+            live = _live_objects()
         if len(app.board.open_tickets()) > args.keep_open and _bump_oldest(app):
             bumps += 1
         if now >= next_sample:
@@ -141,7 +145,18 @@ def _run(args: argparse.Namespace, app: Any, process: Any) -> tuple[list[tuple[f
         print("Python allocations that grew most after the warm-up:")
         for stat in tracemalloc.take_snapshot().compare_to(traced, "lineno")[:15]:
             print(f"  {stat}")
+        grown = _live_objects()
+        grown.subtract(live)
+        print("Live objects that grew most after the warm-up (type: count):")
+        for name, count in grown.most_common(12):
+            print(f"  {name}: +{count}")
     return samples, bumps
+
+
+def _live_objects() -> Counter[str]:
+    """Live objects tracked by the collector, by type name."""
+    gc.collect()
+    return Counter(type(o).__name__ for o in gc.get_objects())
 
 
 def _bump_oldest(app: Any) -> bool:
@@ -166,7 +181,7 @@ def main() -> None:
         default=None,
         help="minutes left out of the slope (default: a fifth, at most 2)",
     )
-    parser.add_argument("--keep-open", type=int, default=20, help="tickets the kitchen leaves up")
+    parser.add_argument("--keep-open", type=int, default=10, help="tickets the kitchen leaves up")
     parser.add_argument("--sample-s", type=float, default=5.0, help="seconds between RSS samples")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
