@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.fixtures.deliverect_sim",
     "tests.fixtures.mosquitto",
     "tests.fixtures.gateway",
+    "tests.fixtures.postgres",
     "tests.fixtures.device",
     "tests.fixtures.board_app",
     "tests.fixtures.device_app",

@@ -14,7 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from kds_device.gateway.db import Database, StorageUnavailable
+from kds_device.gateway.storage import StorageUnavailable, Store
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def normalise_code(code: str) -> str:
 class Devices:
     """Mints codes, enrolls devices, authenticates bearer tokens."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
         self._seen: dict[str, float] = {}
 

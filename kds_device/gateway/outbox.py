@@ -23,6 +23,9 @@ VOIDED = "voided"
 SUPERSEDED = "superseded"
 EXPIRED = "expired"
 
+#: On PostgreSQL a claim skips rows another host has locked instead of waiting for them.
+_SKIP_LOCKED = {"sqlite": "", "postgresql": " FOR UPDATE OF b SKIP LOCKED"}
+
 
 @dataclass(frozen=True)
 class StatusAnswer:
@@ -127,7 +130,7 @@ class Outbox:
                 " AND (claimed_by IS NULL OR lease_until < ? OR claimed_by = ?)"
                 " AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.state = 'pending'"
                 " AND e.location_id = b.location_id AND e.order_id = b.order_id AND e.id < b.id)"
-                " ORDER BY next_at, id LIMIT ?",
+                " ORDER BY next_at, id LIMIT ?" + _SKIP_LOCKED[self.db.engine],
                 (now, now, self.holder, limit),
             ).fetchall()
             for row in rows:
@@ -140,15 +143,17 @@ class Outbox:
     def delivered(self, item: OutboxItem) -> None:
         now = time.time()
         with self.db.write() as conn:
+            # The order first, then the row: the order every writer takes them in (a cancel
+            # too), so two hosts on PostgreSQL never deadlock over them.
+            conn.execute(
+                "UPDATE orders SET sent_status = CASE WHEN sent_status > ? THEN sent_status"
+                " ELSE ? END WHERE location_id = ? AND order_id = ?",
+                (item.status, item.status, item.location_id, item.order_id),
+            )
             conn.execute(
                 "UPDATE outbox SET state = 'sent', done = ?, attempts = attempts + 1,"
                 " claimed_by = NULL, lease_until = NULL, last_error = '' WHERE id = ?",
                 (now, item.id),
-            )
-            conn.execute(
-                "UPDATE orders SET sent_status = MAX(sent_status, ?) WHERE location_id = ?"
-                " AND order_id = ?",
-                (item.status, item.location_id, item.order_id),
             )
 
     def retry_later(self, item: OutboxItem, delay_s: float, error: str) -> None:

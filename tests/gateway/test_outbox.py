@@ -143,9 +143,7 @@ def test_two_gateway_processes_on_one_database_send_each_status_once(
     make_gateway: Callable[..., GatewayProcess], deliverect_sim: DeliverectSim
 ) -> None:
     first = make_gateway(deliverect=deliverect_sim)
-    second = make_gateway(
-        deliverect=deliverect_sim, settings={"database": {"path": str(first.db_path)}}
-    )
+    second = make_gateway(deliverect=deliverect_sim, database=first.database)
     device, orders = setup_orders(first, 12, seed=6)
     wanted = Counter()
     for index, order in enumerate(orders):

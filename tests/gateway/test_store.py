@@ -1,4 +1,5 @@
-"""The journal, config and CLI on real SQLite files (no server needed)."""
+"""The journal, config and CLI on both stores (a real SQLite file, a real PostgreSQL), no
+gateway server needed."""
 
 from __future__ import annotations
 
@@ -6,28 +7,32 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from kds_device.gateway.config import ConfigError, load_gateway_config
-from kds_device.gateway.db import SCHEMA_VERSION, Database
+from kds_device.gateway import db_schema, pg_schema
+from kds_device.gateway.config import ConfigError, DatabaseConfig, load_gateway_config
 from kds_device.gateway.devices import Devices
 from kds_device.gateway.journal import Journal
 from kds_device.gateway.pruner import prune
+from kds_device.gateway.storage import Store
 from kds_device.sim.orders import OrderGenerator
 from tests.fixtures.gateway import GATEWAY_BIN
 
 pytestmark = pytest.mark.timeout(60)
 
 
-def test_seq_is_gap_free_per_location_under_concurrent_writers(tmp_path: Path) -> None:
-    journal = Journal(Database(tmp_path / "g.db"))
+def test_seq_is_gap_free_per_location_under_concurrent_writers(
+    open_db: Callable[[], Store], store: str
+) -> None:
+    journal = Journal(open_db())
     for location in ("a", "b"):
         journal.register(location, "acc", "ref")
 
     def write(location: str, seed: int) -> None:
-        own = Journal(Database(tmp_path / "g.db"))  # its own connections, like another process
+        own = Journal(open_db())  # its own connections, like another process
         gen = OrderGenerator(seed=seed, location=location)
         for _ in range(40):
             order = gen.order()
@@ -42,13 +47,18 @@ def test_seq_is_gap_free_per_location_under_concurrent_writers(tmp_path: Path) -
         seqs = [e.seq for e in journal.events_after(location, 0, limit=1000)]
         assert seqs == list(range(1, 81))
         assert journal.bounds(location) == (1, 80)
-    db = Database(tmp_path / "g.db")
-    assert db.read().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.read().execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    db = open_db()
+    if store == "sqlite":
+        assert db.read().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        version = db.read().execute("PRAGMA user_version").fetchone()[0]
+        assert version == db_schema.SCHEMA_VERSION
+    else:
+        version = db.read().execute("SELECT version FROM schema_version").fetchone()[0]
+        assert version == pg_schema.SCHEMA_VERSION
 
 
-def test_prune_drops_finished_orders_and_keeps_open_ones(tmp_path: Path) -> None:
-    db = Database(tmp_path / "g.db")
+def test_prune_drops_finished_orders_and_keeps_open_ones(open_db: Callable[[], Store]) -> None:
+    db = open_db()
     journal = Journal(db)
     journal.register("a", "acc", "ref")
     gen = OrderGenerator(seed=1, location="a")
@@ -89,11 +99,12 @@ def test_config_file_env_overrides_and_strictness(tmp_path: Path) -> None:
         assert expected in text
 
 
-def test_enroll_code_cli_mints_a_code_that_enrolls_once(tmp_path: Path) -> None:
-    db_path = tmp_path / "g.db"
+def test_enroll_code_cli_mints_a_code_that_enrolls_once(
+    tmp_path: Path, database_config: DatabaseConfig, open_db: Callable[[], Store]
+) -> None:
     config = tmp_path / "gateway.toml"
     config.write_text(
-        f'[database]\npath = "{db_path}"\n'
+        f'[database]\npath = "{database_config.path}"\nurl = "{database_config.url}"\n'
         '[deliverect]\nhmac_secret = "s"\n[outbox]\nenabled = false\n'
     )
     result = subprocess.run(
@@ -106,7 +117,7 @@ def test_enroll_code_cli_mints_a_code_that_enrolls_once(tmp_path: Path) -> None:
     code = result.stdout.strip()
     assert len(code) == 11 and code[5] == "-"
     assert "has not registered" in result.stderr
-    devices = Devices(Database(db_path))
+    devices = Devices(open_db())
     enrolled = devices.enroll(code, "Grill", "Hot")
     assert enrolled is not None and enrolled.device.location_id == "loc-1"
     assert devices.authenticate(enrolled.token) == enrolled.device
