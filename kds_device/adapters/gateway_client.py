@@ -18,6 +18,7 @@ from urllib.parse import quote
 import requests
 
 from kds_device import __version__
+from kds_device.adapters.credentials import RENEW_PATH, ROTATED, Credentials
 from kds_device.adapters.enrollment import Enrollment, MqttSettings, now_iso
 from kds_device.domain.board import StatusChange
 from kds_device.domain.events import Event
@@ -125,18 +126,26 @@ class GatewayClient:
         session: requests.Session | None = None,
         connect_timeout_s: float = CONNECT_TIMEOUT_S,
         read_timeout_s: float = READ_TIMEOUT_S,
+        credentials: Credentials | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = f"kds-device/{__version__}"
-        if token:
-            self._session.headers["Authorization"] = f"Bearer {token}"
+        self._token = token
+        #: Shared with the screen's other clients: a rotated token is renewed there, once.
+        self._credentials = credentials
         self._connect_timeout = connect_timeout_s
         self._read_timeout = read_timeout_s
 
     @classmethod
-    def for_enrollment(cls, enrollment: Enrollment, **kwargs: Any) -> GatewayClient:
-        return cls(enrollment.gateway_url, enrollment.token, **kwargs)
+    def for_enrollment(
+        cls, enrollment: Enrollment, credentials: Credentials | None = None, **kwargs: Any
+    ) -> GatewayClient:
+        return cls(enrollment.gateway_url, enrollment.token, credentials=credentials, **kwargs)
+
+    @property
+    def token(self) -> str:
+        return self._credentials.token if self._credentials is not None else self._token
 
     def close(self) -> None:
         self._session.close()
@@ -205,11 +214,36 @@ class GatewayClient:
         read_timeout_s: float | None = None,
         **kwargs: Any,
     ) -> Mapping[str, Any]:
-        """One request; the JSON object answered, or one of this module's exceptions."""
+        """One request; the JSON object answered, or one of this module's exceptions.
+
+        A 401 ``credentials_rotated`` renews the shared credentials and retries once."""
+        token = self.token
+        try:
+            return self._request(method, path, read_timeout_s, token, **kwargs)
+        except GatewayRefused as refusal:
+            credentials = self._credentials
+            if refusal.status != 401 or refusal.error != ROTATED or credentials is None:
+                raise
+            if path == RENEW_PATH or not credentials.renew(token, self._renew):
+                raise
+        return self._request(method, path, read_timeout_s, self.token, **kwargs)
+
+    def _renew(self, path: str, stale_token: str) -> Mapping[str, Any]:
+        return self._request("POST", path, None, stale_token)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        read_timeout_s: float | None,
+        token: str,
+        **kwargs: Any,
+    ) -> Mapping[str, Any]:
         timeout = (self._connect_timeout, read_timeout_s or self._read_timeout)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
             response = self._session.request(
-                method, self.base_url + path, timeout=timeout, **kwargs
+                method, self.base_url + path, timeout=timeout, headers=headers, **kwargs
             )
         except requests.Timeout:
             raise GatewayUnreachable(f"{method} {path}: timed out") from None

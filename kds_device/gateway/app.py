@@ -27,8 +27,8 @@ from kds_device.gateway.config import GatewayConfig
 from kds_device.gateway.db import Database
 from kds_device.gateway.deliverect_client import DeliverectClient
 from kds_device.gateway.devices import Devices
-from kds_device.gateway.enroll_limits import EnrollLimits, EnrollPolicy
 from kds_device.gateway.doorbell import bell_directory
+from kds_device.gateway.enroll_limits import EnrollLimits, EnrollPolicy
 from kds_device.gateway.http_util import error
 from kds_device.gateway.journal import Journal
 from kds_device.gateway.notifier import Notifier

@@ -186,7 +186,7 @@ class BrokerAccounts:
         done = threading.Event()
         failure: list[str] = []
         tag = uuid.uuid4().hex
-        tagged = [{**command, "correlationData": f"{tag}-{i}"} for i, command in enumerate(commands)]
+        tagged = [{**c, "correlationData": f"{tag}-{i}"} for i, c in enumerate(commands)]
         mine: dict[str, Mapping[str, Any]] = {}
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
@@ -196,7 +196,7 @@ class BrokerAccounts:
         if self.config.username:
             client.username_pw_set(self.config.username, self.config.password or None)
         if self.config.tls:
-            client.tls_set(ca_certs=self.config.ca_file or None, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+            client.tls_set(ca_certs=self.config.ca_file or None)
 
         def on_connect(c: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
             if reason.is_failure:
@@ -220,8 +220,9 @@ class BrokerAccounts:
             found = body.get("responses") if isinstance(body, Mapping) else None
             # Every admin connection hears every answer: keep only those to our commands.
             for answer in found if isinstance(found, list) else []:
-                if isinstance(answer, Mapping) and str(answer.get("correlationData", "")).startswith(tag):
-                    mine[str(answer["correlationData"])] = answer
+                said = str(answer.get("correlationData", "")) if isinstance(answer, Mapping) else ""
+                if said.startswith(tag):
+                    mine[said] = answer
             if len(mine) == len(tagged):
                 done.set()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
@@ -63,6 +64,12 @@ def code_key(code: str) -> str:
 def normalise_code(code: str) -> str:
     """Codes are typed by people: ignore case, spaces and dashes."""
     return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def _device(row: sqlite3.Row) -> Device:
+    return Device(
+        row["id"], row["location_id"], row["name"], row["station"], row["rotated"] is not None
+    )
 
 
 class Devices:
@@ -144,17 +151,14 @@ class Devices:
         row = (
             self.db.read()
             .execute(
-                "SELECT id, location_id, name, station, rotated FROM devices"
-                " WHERE token_hash = ?",
+                "SELECT id, location_id, name, station, rotated FROM devices WHERE token_hash = ?",
                 (_hash(token),),
             )
             .fetchone()
         )
         if row is None:
             return None
-        device = Device(
-            row["id"], row["location_id"], row["name"], row["station"], row["rotated"] is not None
-        )
+        device = _device(row)
         now = time.time()
         if now - self._seen.get(device.id, 0.0) > SEEN_EVERY_S:
             self._seen[device.id] = now
@@ -208,11 +212,4 @@ class Devices:
             "SELECT id, location_id, name, station, rotated, created, last_seen FROM devices"
             " ORDER BY location_id, created"
         )
-        return [
-            DeviceRecord(
-                Device(r["id"], r["location_id"], r["name"], r["station"], r["rotated"] is not None),
-                r["created"],
-                r["last_seen"],
-            )
-            for r in rows
-        ]
+        return [DeviceRecord(_device(r), r["created"], r["last_seen"]) for r in rows]

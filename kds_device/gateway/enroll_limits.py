@@ -46,9 +46,7 @@ class EnrollLimits:
         marks = ",".join("?" * len(keys))
         row = (
             self.db.read()
-            .execute(
-                f"SELECT MAX(blocked_until) FROM enroll_attempts WHERE key IN ({marks})", keys
-            )
+            .execute(f"SELECT MAX(blocked_until) FROM enroll_attempts WHERE key IN ({marks})", keys)
             .fetchone()
         )
         until = row[0] if row is not None else None
