@@ -86,10 +86,13 @@ def enroll(
     name: str,
     station: str,
     session: requests.Session | None = None,
+    ca_file: str = "",
 ) -> Enrollment:
-    """Trade a one-time code for an identity (not saved here: see ``save_enrollment``)."""
+    """Trade a one-time code for an identity (not saved here: see ``save_enrollment``).
+
+    ``ca_file``: the site CA that signed the gateway's HTTPS certificate."""
     base = gateway_url.rstrip("/")
-    client = GatewayClient(base, token="", session=session)
+    client = GatewayClient(base, token="", session=session, ca_file=ca_file)
     try:
         body = client.request_json(
             "POST", "/api/v1/enroll", json={"code": code, "name": name, "station": station}
@@ -113,6 +116,7 @@ def enroll(
         station=station,
         mqtt=mqtt,
         enrolled_at=now_iso(),
+        ca_file=ca_file,
     )
 
 
@@ -127,10 +131,14 @@ class GatewayClient:
         connect_timeout_s: float = CONNECT_TIMEOUT_S,
         read_timeout_s: float = READ_TIMEOUT_S,
         credentials: Credentials | None = None,
+        ca_file: str = "",
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = f"kds-device/{__version__}"
+        #: A site CA: only certificates it signed pass. Given with each request, because
+        #: requests lets $REQUESTS_CA_BUNDLE override a session's own ``verify``.
+        self._verify: str | bool = ca_file or True
         self._token = token
         #: Shared with the screen's other clients: a rotated token is renewed there, once.
         self._credentials = credentials
@@ -141,6 +149,7 @@ class GatewayClient:
     def for_enrollment(
         cls, enrollment: Enrollment, credentials: Credentials | None = None, **kwargs: Any
     ) -> GatewayClient:
+        kwargs.setdefault("ca_file", enrollment.ca_file)
         return cls(enrollment.gateway_url, enrollment.token, credentials=credentials, **kwargs)
 
     @property
@@ -243,7 +252,12 @@ class GatewayClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
             response = self._session.request(
-                method, self.base_url + path, timeout=timeout, headers=headers, **kwargs
+                method,
+                self.base_url + path,
+                timeout=timeout,
+                headers=headers,
+                verify=self._verify,
+                **kwargs,
             )
         except requests.Timeout:
             raise GatewayUnreachable(f"{method} {path}: timed out") from None
@@ -295,6 +309,8 @@ def _retry_after(value: str | None) -> float | None:
 def _short(error: Exception) -> str:
     """The useful end of requests' nested error messages."""
     text = str(error)
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return "the gateway's certificate is not trusted (check the site CA file: --ca-file)"
     for marker in ("Connection refused", "Connection reset", "Name or service not known"):
         if marker in text:
             return marker.lower()

@@ -82,8 +82,9 @@ class MqttFeed:
         )
         if settings.username:
             self._client.username_pw_set(settings.username, settings.password or None)
-        if settings.tls:
-            self._client.tls_set(tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        if settings.tls:  # verified against the site CA from the enrollment, if it gave one
+            context = ssl.create_default_context(cadata=settings.ca_cert or None)
+            self._client.tls_set_context(context)
         self._client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
         self._client.on_connect = self._on_connect
         self._client.on_connect_fail = self._on_connect_fail

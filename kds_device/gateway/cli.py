@@ -132,6 +132,8 @@ def _serve(config: GatewayConfig, args: argparse.Namespace) -> int:
                 # would collide when several gateways (or tests) run side by side.
                 "control_socket_disable": True,
             }
+            if server.certfile:  # HTTPS straight from gunicorn
+                settings.update(certfile=server.certfile, keyfile=server.keyfile)
             for key, value in settings.items():
                 if key in self.cfg.settings:
                     self.cfg.set(key, value)

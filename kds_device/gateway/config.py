@@ -30,6 +30,10 @@ class ServerConfig:
     max_body_bytes: int = 1_048_576
     long_poll_max_s: float = 30.0
     access_log: bool = False  # journald gets plenty from the app's own log lines
+    # HTTPS for the device API (and webhooks): PEM certificate chain and key; "" = plain HTTP
+    # (then a reverse proxy in front should terminate TLS: docs/security.md).
+    certfile: str = ""
+    keyfile: str = ""
 
 
 @dataclass
@@ -81,6 +85,7 @@ class MqttConfig:
     device_username: str = ""
     device_password: str = ""
     device_tls: bool = False
+    device_ca_file: str = ""  # a site CA (PEM) handed to screens at enrollment to check the broker
 
 
 @dataclass
@@ -197,6 +202,13 @@ def _validate(config: GatewayConfig) -> list[str]:
         problems.append(
             "deliverect.client_id and client_secret are required while outbox.enabled is true"
         )
+    if bool(config.server.certfile) != bool(config.server.keyfile):
+        problems.append("server.certfile and server.keyfile go together")
+    for name in ("certfile", "keyfile"):
+        if getattr(config.server, name) and not Path(getattr(config.server, name)).is_file():
+            problems.append(f"server.{name}: no such file {getattr(config.server, name)}")
+    if config.mqtt.device_ca_file and not Path(config.mqtt.device_ca_file).is_file():
+        problems.append(f"mqtt.device_ca_file: no such file {config.mqtt.device_ca_file}")
     if config.mqtt.dynsec and not (config.mqtt.username and config.mqtt.password):
         problems.append("mqtt.dynsec needs mqtt.username and mqtt.password (the broker admin)")
     if config.enrollment.free_attempts < 1:

@@ -11,6 +11,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Response, g, jsonify, request
@@ -154,7 +155,19 @@ def _mqtt_settings(enrolled: Enrolled) -> dict[str, Any] | None:
         "password": password,
         "tls": mqtt.device_tls or mqtt.tls,
         "topic": topic_for(enrolled.device.location_id),
+        "caCert": _device_ca(mqtt.device_ca_file),
     }
+
+
+def _device_ca(path: str) -> str | None:
+    """The site CA's PEM for screens to check the broker with (None: the system's CAs)."""
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as problem:
+        log.error("mqtt.device_ca_file unreadable: %s", problem)
+        return None
 
 
 def _query_number(name: str, default: str, kind: type[int] | type[float]) -> float:
