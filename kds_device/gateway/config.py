@@ -204,11 +204,6 @@ def _validate(config: GatewayConfig) -> list[str]:
         )
     if bool(config.server.certfile) != bool(config.server.keyfile):
         problems.append("server.certfile and server.keyfile go together")
-    for name in ("certfile", "keyfile"):
-        if getattr(config.server, name) and not Path(getattr(config.server, name)).is_file():
-            problems.append(f"server.{name}: no such file {getattr(config.server, name)}")
-    if config.mqtt.device_ca_file and not Path(config.mqtt.device_ca_file).is_file():
-        problems.append(f"mqtt.device_ca_file: no such file {config.mqtt.device_ca_file}")
     if config.mqtt.dynsec and not (config.mqtt.username and config.mqtt.password):
         problems.append("mqtt.dynsec needs mqtt.username and mqtt.password (the broker admin)")
     if config.enrollment.free_attempts < 1:
