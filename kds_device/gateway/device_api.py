@@ -18,9 +18,8 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from kds_device.domain.status import KDS_SENDABLE
 from kds_device.gateway.broker_accounts import BrokerError
-from kds_device.gateway.devices import Device, Enrolled, code_key
-from kds_device.gateway.enroll_limits import client_key
-from kds_device.gateway.enroll_limits import code_key as limit_code_key
+from kds_device.gateway.devices import Device, Enrolled, code_hash_of
+from kds_device.gateway.enroll_limits import client_key, code_key
 from kds_device.gateway.http_util import BadJson, error, parse_json
 from kds_device.gateway.outbox import record_device_status
 from kds_device.gateway.publisher import topic_for
@@ -87,7 +86,7 @@ def enroll() -> Reply:
     except BadJson as problem:
         return error(400, "bad_request", str(problem))
     found = services()
-    keys = (client_key(request.remote_addr or "?"), limit_code_key(code_key(code)))
+    keys = (client_key(request.remote_addr or "?"), code_key(code_hash_of(code)))
     wait = found.enroll_limits.retry_after(keys)
     if wait is not None:
         log.warning("enrollment from %s refused: too many wrong codes", request.remote_addr)

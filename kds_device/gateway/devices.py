@@ -56,7 +56,7 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def code_key(code: str) -> str:
+def code_hash_of(code: str) -> str:
     """What the enrollment back-off counts attempts of a code under (never the code itself)."""
     return _hash(normalise_code(code))
 
@@ -114,7 +114,7 @@ class Devices:
 
         BrokerError when the device's broker user cannot be made (the code stays unused)."""
         now = time.time()
-        code_hash = code_key(code)
+        code_hash = code_hash_of(code)
         location_id = self._code_location(code_hash, now)
         if location_id is None:
             return None
