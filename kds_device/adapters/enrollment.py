@@ -133,6 +133,10 @@ class Enrollment:
         if self.mqtt:
             scheme = "mqtts" if self.mqtt.tls else "mqtt"
             broker = f"{scheme}://{self.mqtt.host}:{self.mqtt.port} topic {self.mqtt.topic}"
+            if self.mqtt.tls:
+                broker += " (site CA)" if self.mqtt.ca_cert else " (system CAs)"
+            if self.mqtt.username:
+                broker += f" as {self.mqtt.username}"
         return {
             "gateway": self.gateway_url,
             "device id": self.device_id,
@@ -140,6 +144,7 @@ class Enrollment:
             "name": self.name,
             "station": self.station,
             "broker": broker,
+            "gateway CA": self.ca_file or "the system's",
             "enrolled at": self.enrolled_at,
         }
 

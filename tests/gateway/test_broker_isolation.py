@@ -190,3 +190,30 @@ def test_rotation_swaps_the_token_and_broker_password(
         method = site.session.get if path == "events" else site.session.post
         stale = method(f"{url}/{path}", headers=a.headers, timeout=10)
         assert stale.status_code == 401 and stale.json()["error"] == "unauthorized"
+
+
+def test_with_the_broker_down_enrollment_waits_and_revocation_says_run_again(
+    site: GatewayProcess, secure_mosquitto: Mosquitto, broker_clients: Callable[..., Any]
+) -> None:
+    a = site.enroll_device(LOC_A)
+    assert a.mqtt is not None
+    code = site.enroll_code(LOC_A)
+    secure_mosquitto.stop()
+    url = f"{site.base_url}/api/v1"
+    refused_enroll = site.session.post(f"{url}/enroll", json={"code": code}, timeout=30)
+    assert refused_enroll.status_code == 503, refused_enroll.text
+    assert refused_enroll.json()["error"] == "broker_unavailable"
+    assert refused_enroll.headers["Retry-After"]
+    result = site.cli("devices", "revoke", a.device_id)
+    assert result.returncode == 1 and "Run this again" in result.stderr
+    events = site.session.get(f"{url}/events", headers=a.headers, timeout=10)
+    assert events.status_code == 401  # HTTP is cut even so
+
+    secure_mosquitto.start()  # its users were saved: A's login still exists there
+    client_id = f"kds-device-{a.device_id}"
+    assert not refused(secure_mosquitto, a.device_id, a.mqtt["password"], client_id)
+    again = site.cli("devices", "revoke", a.device_id)
+    assert again.returncode == 0, again.stderr
+    assert refused(secure_mosquitto, a.device_id, a.mqtt["password"], client_id)
+    # The code the failed enrollment did not spend still works.
+    assert site.session.post(f"{url}/enroll", json={"code": code}, timeout=30).status_code == 200
