@@ -258,6 +258,7 @@ install_packages() {
     step "System packages"
     local wanted=("${DEVICE_PACKAGES[@]}") missing=() p
     [[ $WITH_MOSQUITTO -eq 0 ]] || wanted+=("${MOSQUITTO_PACKAGES[@]}")
+    [[ $WITH_TLS -eq 0 ]] || wanted+=(openssl) # deploy/site-pki.sh
     for p in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
     done
