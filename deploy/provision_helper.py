@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import importlib.util
 import io
 import json
 import os
@@ -369,8 +370,7 @@ def _gateway_login(gateway_toml: Path) -> tuple[str, str]:
 def mqtt_dynsec(gateway_toml: Path, existing: Path) -> int:
     """The plugin's file: made new, or the existing one with the gateway's user re-keyed when
     its password in the gateway's TOML changed (screens and roles kept as they are)."""
-    from kds_device.gateway import broker_accounts as dynsec
-
+    dynsec = _dynsec_file()
     user, password = _gateway_login(gateway_toml)
     if not existing.exists():
         sys.stdout.write(dynsec.initial_config_json(user, password))
@@ -378,7 +378,11 @@ def mqtt_dynsec(gateway_toml: Path, existing: Path) -> int:
     data = json.loads(existing.read_text(encoding="utf-8"))
     wanted = dynsec.initial_config(user, password)
     clients = [c for c in data.get("clients", []) if c.get("username") == user]
-    if clients and _verifies(clients[0], password) and _has_role(data, dynsec.GATEWAY_ROLE):
+    if (
+        clients
+        and dynsec.password_matches(clients[0], password)
+        and _has_role(data, dynsec.GATEWAY_ROLE)
+    ):
         return UNCHANGED
     data["clients"] = [c for c in data.get("clients", []) if c.get("username") != user]
     data["clients"].insert(0, wanted["clients"][0])
@@ -389,20 +393,16 @@ def mqtt_dynsec(gateway_toml: Path, existing: Path) -> int:
     return 0
 
 
-def _verifies(client: Mapping[str, Any], password: str) -> bool:
-    import base64
-    import hashlib
-    import hmac
-
-    try:
-        salt = base64.b64decode(client["salt"])
-        stored = base64.b64decode(client["password"])
-        digest = hashlib.pbkdf2_hmac(
-            "sha512", password.encode(), salt, int(client["iterations"]), len(stored)
-        )
-    except (KeyError, ValueError, TypeError):
-        return False
-    return hmac.compare_digest(digest, stored)
+def _dynsec_file() -> Any:
+    """``kds_device/gateway/dynsec_file.py`` of this checkout (standard library only): the
+    version being installed, whatever the venv holds yet."""
+    path = Path(__file__).resolve().parent.parent / "kds_device" / "gateway" / "dynsec_file.py"
+    spec = importlib.util.spec_from_file_location("kds_dynsec_file", path)
+    if spec is None or spec.loader is None:
+        raise ValueError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _has_role(data: Mapping[str, Any], role: str) -> bool:
