@@ -554,6 +554,7 @@ mosquitto_config() {
         fi
     done
     [[ $DIRTY -eq 0 ]] || MOSQUITTO_CHANGED=1
+    [[ $WITH_TLS -eq 1 ]] || note "screens reach the broker and the gateway in clear on the LAN: --with-tls encrypts both"
 }
 
 is_enrolled() { [[ -f "$DATA/enrollment.json" ]]; }
