@@ -8,7 +8,7 @@ shared. ``events.xid`` is the writing transaction's id: the MQTT publisher hands
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA_V1 = """
 CREATE TABLE locations (
@@ -113,4 +113,15 @@ CREATE TABLE cursors (
 )
 """
 
-MIGRATIONS = {1: _SCHEMA_V1}
+#: Device lifecycle (as SQLite's version 2): rotated devices, enrollment back-off.
+_SCHEMA_V2 = """
+ALTER TABLE devices ADD COLUMN rotated DOUBLE PRECISION;
+CREATE TABLE enroll_attempts (
+    key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    blocked_until DOUBLE PRECISION NOT NULL,
+    last DOUBLE PRECISION NOT NULL
+)
+"""
+
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
