@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kds_device.domain.events import EventType
 from kds_device.gateway.devices import Device
-from kds_device.gateway.journal import Journal, order_row
+from kds_device.gateway.journal import order_row
+
+if TYPE_CHECKING:  # ports names these classes' own types
+    from kds_device.gateway.ports import EventJournal
 
 PENDING = "pending"
 SENT = "sent"
@@ -47,7 +50,7 @@ class OutboxItem:
 
 
 def record_device_status(
-    journal: Journal, device: Device, order_id: str, status: int, reason: str, key: str
+    journal: EventJournal, device: Device, order_id: str, status: int, reason: str, key: str
 ) -> StatusAnswer:
     """Apply a device's status: journal it and queue it for Deliverect, or say why not."""
     now = time.time()
@@ -99,7 +102,7 @@ def record_device_status(
 class Outbox:
     """Claims due rows and records how their delivery went."""
 
-    def __init__(self, journal: Journal, holder: str, lease_s: float) -> None:
+    def __init__(self, journal: EventJournal, holder: str, lease_s: float) -> None:
         self.db = journal.db
         self.holder = holder
         self.lease_s = lease_s

@@ -20,8 +20,9 @@ from kds_device.gateway import leases
 from kds_device.gateway.config import OutboxConfig
 from kds_device.gateway.deliverect_client import OK, REJECTED, SendResult, backoff_s
 from kds_device.gateway.notifier import Notifier
-from kds_device.gateway.outbox import EXPIRED, Outbox, OutboxItem
+from kds_device.gateway.outbox import EXPIRED, OutboxItem
 from kds_device.gateway.outbox import REJECTED as CLOSED_REJECTED
+from kds_device.gateway.ports import StatusOutbox
 from kds_device.gateway.storage import StorageError
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class OutboxWorker:
     """Delivers due outbox rows; woken by ``notifier`` when a device's status is accepted."""
 
     def __init__(
-        self, outbox: Outbox, sender: StatusSender, notifier: Notifier, config: OutboxConfig
+        self, outbox: StatusOutbox, sender: StatusSender, notifier: Notifier, config: OutboxConfig
     ) -> None:
         self.outbox = outbox
         self.sender = sender

@@ -17,7 +17,8 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from kds_device.gateway import leases
 from kds_device.gateway.config import MqttConfig
-from kds_device.gateway.journal import FeedPosition, Journal
+from kds_device.gateway.journal import FeedPosition
+from kds_device.gateway.ports import EventJournal
 from kds_device.gateway.storage import StorageError
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class MqttPublisher:
 
     def __init__(
         self,
-        journal: Journal,
+        journal: EventJournal,
         config: MqttConfig,
         holder: str,
         recheck_s: float = 1.0,
