@@ -39,6 +39,8 @@ $(VENV)/.installed: pyproject.toml
 bench: system venv
 	$(PY) bench/board.py
 	$(PY) bench/gateway_ingest.py
+	$(PY) bench/gateway_ingest.py --store postgresql
+	$(PY) bench/chain.py
 	$(PY) bench/latency.py
 	$(PY) bench/soak.py
 

@@ -285,7 +285,7 @@ def main() -> int:
     parser.add_argument("--screen-processes", type=int, default=2)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="kds-chain-"))
-    cluster = PostgresCluster(Path(tempfile.mkdtemp(prefix="kds-chain-pg-")), durable=True)
+    cluster = PostgresCluster.in_temp_dir("kds-chain-pg-", durable=True)
     cluster.start()
     url = cluster.create_database()
     broker, mqtt_port = start_mosquitto(workdir)

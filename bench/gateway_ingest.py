@@ -209,7 +209,7 @@ def main() -> int:
     database = DatabaseConfig(path=str(workdir / "gateway.db"))
     if args.store == "postgresql":
         # Its own temp dir: the server runs as nobody when we are root, and must get in.
-        cluster = PostgresCluster(Path(tempfile.mkdtemp(prefix="kds-bench-pg-")), durable=True)
+        cluster = PostgresCluster.in_temp_dir("kds-bench-pg-", durable=True)
         cluster.start()
         database.url = cluster.create_database()
     broker, mqtt_port = start_mosquitto(workdir)
