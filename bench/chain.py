@@ -53,6 +53,10 @@ from tests.fixtures.pg_cluster import PostgresCluster  # noqa: E402  (the reposi
 
 SECRET = "chain-secret"
 PLACEHOLDER = "order-id-goes-here-24chr"
+#: Keep-alive clients per sender process (a webhook waits for its answer before the next).
+THREADS_PER_SENDER = 8
+#: After the last webhook, how long the screens keep listening before they report.
+DRAIN_S = 10.0
 
 
 def free_port() -> int:
@@ -131,7 +135,7 @@ def post(conn: http.client.HTTPConnection, path: str, body: bytes) -> tuple[int,
 
 
 def long_poll_screens(
-    screens: list[tuple[str, str, int]], stop_at: float, ready: Any, results: Any
+    screens: list[tuple[str, str, int]], stop: Any, ready: Any, results: Any
 ) -> None:
     """One process: a thread per long-polling screen (location, token, gateway port)."""
     seen: list[dict[str, Any]] = [{} for _ in screens]
@@ -140,7 +144,7 @@ def long_poll_screens(
         after = 0
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine = seen[index]
-        while time.time() < stop_at:
+        while not stop.is_set():
             try:
                 conn.request(
                     "GET",
@@ -171,13 +175,14 @@ def long_poll_screens(
     for thread in threads:
         thread.start()
     ready.put(len(threads))
+    stop.wait()
     for thread in threads:
-        thread.join(max(1.0, stop_at - time.time() + 40))
+        thread.join(40)
     results.put([(screens[i][0], s) for i, s in enumerate(seen)])
 
 
 def mqtt_screens(
-    locations: list[str], broker_port: int, stop_at: float, ready: Any, results: Any
+    locations: list[str], broker_port: int, stop: Any, ready: Any, results: Any
 ) -> None:
     """One process: an MQTT client per screen, each on its location's topic."""
     seen: list[dict[str, Any]] = [{} for _ in locations]
@@ -214,7 +219,7 @@ def mqtt_screens(
     for _ in clients:
         subscribed.acquire(timeout=60)
     ready.put(len(clients))
-    time.sleep(max(0.0, stop_at - time.time()))
+    stop.wait()
     for client in clients:
         client.disconnect()
         client.loop_stop()
@@ -243,35 +248,49 @@ def sender(
     index: int,
     results: Any,
 ) -> None:
-    """Posts orders at ``rate``/s (this process's share), round-robin over locations and
-    gateways; reports (order id, location, sent time, status)."""
+    """Posts orders at ``rate``/s (this process's share) from ``THREADS_PER_SENDER`` keep-alive
+    clients, round-robin over locations and gateways (a load balancer); reports (order id,
+    location, sent time, status) of each."""
     gen = OrderGenerator(seed=index, location=locations[0])
     template = json.dumps(gen.order(orderId=PLACEHOLDER)).encode()
-    conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for port in ports]
     sent: list[tuple[str, str, float, int]] = []
-    count = 0
-    while True:
-        due = start_at + count / rate
-        if due > start_at + seconds:
-            break
-        wait = due - time.time()
-        if wait > 0:
-            time.sleep(wait)
-        location = locations[(count * 7 + index) % len(locations)]
-        order_id = f"{index:04x}{count:020x}"
-        body = template.replace(PLACEHOLDER.encode(), order_id.encode(), 1)
-        which = count % len(conns)
-        started = time.time()
-        try:
-            status, _ = post(conns[which], f"/deliverect/{location}/orders", body)
-        except (OSError, http.client.HTTPException):
-            conns[which].close()
-            conns[which] = http.client.HTTPConnection("127.0.0.1", ports[which], timeout=30)
-            status = 0
-        sent.append((order_id, location, started, status))
-        count += 1
-    for conn in conns:
+    lock = threading.Lock()
+    share = rate / THREADS_PER_SENDER
+
+    def run(thread: int) -> None:
+        port = ports[(index + thread) % len(ports)]
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = []
+        count = 0
+        while True:
+            due = start_at + (count + thread / THREADS_PER_SENDER) / share
+            if due > start_at + seconds:
+                break
+            wait = due - time.time()
+            if wait > 0:
+                time.sleep(wait)
+            serial = count * THREADS_PER_SENDER + thread
+            location = locations[(serial * 7 + index) % len(locations)]
+            order_id = f"{index:04x}{serial:020x}"
+            body = template.replace(PLACEHOLDER.encode(), order_id.encode(), 1)
+            started = time.time()
+            try:
+                status, _ = post(conn, f"/deliverect/{location}/orders", body)
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                status = 0
+            mine.append((order_id, location, started, status))
+            count += 1
         conn.close()
+        with lock:
+            sent.extend(mine)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(THREADS_PER_SENDER)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     results.put(sent)
 
 
@@ -311,8 +330,8 @@ def main() -> int:
             tokens.append((location, enrolled.token))
         store.close()
         mqtt_locations = [locations[i % len(locations)] for i in range(args.screens - long_pollers)]
-        setup_s = 15.0 + args.screens / 100
-        stop_at = time.time() + setup_s + args.seconds + 10
+        setup_s = 15.0 + args.screens / 50
+        stop = multiprocessing.Event()
         ready: Any = multiprocessing.Queue()
         screen_results: Any = multiprocessing.Queue()
         split = max(1, args.screen_processes)
@@ -324,13 +343,13 @@ def main() -> int:
             ]
             children.append(
                 multiprocessing.Process(
-                    target=long_poll_screens, args=(polls, stop_at, ready, screen_results)
+                    target=long_poll_screens, args=(polls, stop, ready, screen_results)
                 )
             )
             subs = [loc for i, loc in enumerate(mqtt_locations) if i % split == part]
             children.append(
                 multiprocessing.Process(
-                    target=mqtt_screens, args=(subs, mqtt_port, stop_at, ready, screen_results)
+                    target=mqtt_screens, args=(subs, mqtt_port, stop, ready, screen_results)
                 )
             )
         for child in children:
@@ -360,9 +379,9 @@ def main() -> int:
         elapsed = max(row[2] for row in sent) - start_at
         for process in senders:
             process.join(10)
-        seen = [
-            row for _ in children for row in screen_results.get(timeout=stop_at - time.time() + 120)
-        ]
+        time.sleep(DRAIN_S)  # what is still on its way reaches the screens
+        stop.set()
+        seen = [row for _ in children for row in screen_results.get(timeout=120)]
     finally:
         for child in children:
             if child.is_alive():

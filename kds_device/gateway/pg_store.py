@@ -96,15 +96,16 @@ class PgRow(tuple[Any, ...]):
         return self._names
 
 
+_row_classes: dict[tuple[str, ...], type[PgRow]] = {}
+
+
 def _row_factory(cursor: Any) -> Callable[[Sequence[Any]], PgRow]:
     names = tuple(column.name for column in cursor.description or ())
-    index = {name: i for i, name in enumerate(names)}
-    kind = type("Row", (PgRow,), {"_names": names, "_index": index})
-
-    def make(values: Sequence[Any]) -> PgRow:
-        return kind(values)
-
-    return make
+    kind = _row_classes.get(names)
+    if kind is None:  # one class per column list, made once (statements repeat)
+        index = {name: i for i, name in enumerate(names)}
+        kind = _row_classes[names] = type("Row", (PgRow,), {"_names": names, "_index": index})
+    return kind
 
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
