@@ -21,6 +21,7 @@ class Action(StrEnum):
     ALL_DAY = "all_day"  # toggle the all-day panel
     ACKNOWLEDGE = "acknowledge"  # take a cancelled ticket away
     CLEAR_ALL = "clear_all"  # acknowledge every cancelled ticket
+    NEXT_URGENT = "next_urgent"  # show the next late or cancelled ticket on another page
 
     @classmethod
     def parse(cls, name: str) -> Action:
@@ -55,6 +56,9 @@ def apply_action(board: Board, action: Action, now: Instant) -> Outcome:
         return board.page_next()
     if action is Action.PAGE_PREVIOUS:
         return board.page_previous()
+    if action is Action.NEXT_URGENT:
+        target = board.next_urgent(now)
+        return board.jump_to(target) if target else Outcome()
     if action is Action.ACKNOWLEDGE:
         return board.acknowledge()
     if action is Action.CLEAR_ALL:

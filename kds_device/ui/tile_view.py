@@ -16,6 +16,7 @@ from kds_device.domain.board import AgeClass, Board, Ticket
 from kds_device.domain.clock import Instant
 from kds_device.domain.layout import Segment
 from kds_device.domain.order import OrderType
+from kds_device.domain.status import KDS_SENDABLE, OrderStatus
 from kds_device.ui import tile_text
 from kds_device.ui.theme import Palette
 
@@ -77,6 +78,9 @@ def tile_view(
     else:
         source = tile_text.source_text(order, channels)
         kind = order.order_type.label.upper()
+        state = kitchen_state(ticket.status)
+        if state:  # a status a screen sent (this one or another): on the tile, first
+            kind = f"{state} · {kind}"
         name, table = tile_text.clean(order.customer_name, 40), ""
         if order.order_type is OrderType.EAT_IN and order.table:
             name, table = "", tile_text.clean(order.table, 12)
@@ -102,3 +106,10 @@ def tile_view(
         source=source,
         body=tile_text.body_markup(lines, allergy, ticket.voided),
     )
+
+
+def kitchen_state(status: int) -> str:
+    """The word for a status a kitchen screen sends (PREPARING after START), else ""."""
+    if status not in KDS_SENDABLE:
+        return ""
+    return OrderStatus(status).label.upper()
