@@ -327,11 +327,11 @@ class KeyPressTracker:
         self._chord_fired = False
 
     def _due(self, name: str, held: _Down, t: float) -> list[Fired]:
-        if held.action in self._destructive:
-            if not held.fired_hold and t - held.since >= self.hold_time_s:
-                held.fired_hold = True
-                assert held.action is not None
-                return [held.action]
+        """A destructive action whose hold has come due (once per hold)."""
+        due = held.action in self._destructive and not held.fired_hold
+        if due and held.action is not None and t - held.since >= self.hold_time_s:
+            held.fired_hold = True
+            return [held.action]
         return []
 
     def _chord_keys(self) -> dict[Action, float]:

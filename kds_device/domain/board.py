@@ -293,10 +293,11 @@ class Board:
         if not tickets:
             return self.select(None)
         ids = [t.order_id for t in tickets]
-        if self.selected_on_page() is None:
+        selected = self.selected_on_page()
+        if selected is None:
             here = self.ids_on_page()  # nothing selected here: start on this page
             return self.select(here[0] if here else ids[0])
-        index = ids.index(self.selected_id) + delta
+        index = ids.index(selected) + delta
         return self.select(ids[max(0, min(index, len(ids) - 1))])
 
     def _neighbours(self, order_id: str) -> list[str]:
