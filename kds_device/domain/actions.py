@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from kds_device.domain.attention import next_urgent
 from kds_device.domain.board import Board, Outcome
 from kds_device.domain.clock import Instant
 
@@ -57,7 +58,7 @@ def apply_action(board: Board, action: Action, now: Instant) -> Outcome:
     if action is Action.PAGE_PREVIOUS:
         return board.page_previous()
     if action is Action.NEXT_URGENT:
-        target = board.next_urgent(now)
+        target = next_urgent(board, now)
         return board.jump_to(target) if target else Outcome()
     if action is Action.ACKNOWLEDGE:
         return board.acknowledge()

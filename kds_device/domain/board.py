@@ -202,35 +202,6 @@ class Board:
         """The selection, if it is on the current page (the only one an action may use)."""
         return self.selected_id if self.on_current_page(self.selected_id) else None
 
-    def elsewhere(self, now: Instant) -> tuple[list[str], list[str]]:
-        """Late and cancelled tickets that are not on the current page, in board order."""
-        here = set(self.ids_on_page())
-        late: list[str] = []
-        cancelled: list[str] = []
-        for ticket in self.open_tickets():
-            if ticket.order_id in here:
-                continue
-            if ticket.voided:
-                cancelled.append(ticket.order_id)
-            elif ticket.workable and self.age_class(ticket, now) is AgeClass.LATE:
-                late.append(ticket.order_id)
-        return late, cancelled
-
-    def next_urgent(self, now: Instant) -> str | None:
-        """The next late or cancelled ticket on another page, going forward from this page
-        and round: where the "next late" key jumps."""
-        late, cancelled = self.elsewhere(now)
-        wanted = set(late) | set(cancelled)
-        if not wanted:
-            return None
-        count = len(self.pages())
-        for step in range(1, count + 1):
-            index = (self.page_index + step) % count
-            for order_id in self.ids_on_page(index):
-                if order_id in wanted and self.page_of(order_id) == index:
-                    return order_id
-        return next(iter(late + cancelled))
-
     def jump_to(self, order_id: str) -> Outcome:
         """Show the page ``order_id`` starts on and select it."""
         before = self.page_index

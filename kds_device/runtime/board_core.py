@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from kds_device.adapters.store import BoardStore
 from kds_device.config import DeviceConfig
 from kds_device.domain.actions import Action, apply_action
+from kds_device.domain.attention import elsewhere
 from kds_device.domain.board import PAGE_CHANGED, Alert, Board, Outcome
 from kds_device.domain.clock import Instant
 from kds_device.domain.order import Cancel, parse_webhook
@@ -343,7 +344,7 @@ class BoardCore:
 
     def jump(self, kind: str) -> None:
         """The status bar's "late/cancelled on other pages" counts: show the first one."""
-        late, cancelled = self.board.elsewhere(self.now())
+        late, cancelled = elsewhere(self.board, self.now())
         wanted = late if kind == "late" else cancelled
         if wanted and self.recall is None:
             self.commit(self.board.jump_to(wanted[0]))

@@ -38,6 +38,7 @@ class OrderTile(Widget):
     continued = BooleanProperty(False)
     voided = BooleanProperty(False)
     selected = BooleanProperty(False)
+    started = BooleanProperty(False)  # PREPARING (or later): a green bar down the body's edge
 
     title_text = StringProperty("")
     clock_text = StringProperty("")
@@ -111,6 +112,7 @@ class OrderTile(Widget):
         self.order_id = view.order_id
         self.continued = view.continued
         self.voided = view.voided
+        self.started = view.started
         self._view = view
         self.source_text = "" if view.continued else view.source
         self._reset_body()

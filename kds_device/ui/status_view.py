@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from kds_device.domain.attention import elsewhere
 from kds_device.domain.board import Board
 from kds_device.domain.clock import Instant
 from kds_device.runtime.messages import Link, LinkChanged
@@ -85,7 +86,7 @@ def status_view(
     pages = board.pages()
     after = board.tickets_after_page()
     page = f"{board.page_index + 1}/{len(pages)}" + (f" +{after}" if after else "")
-    late_away, cancelled_away = board.elsewhere(now)
+    late_away, cancelled_away = elsewhere(board, now)
     text, ok = link_text(link, now.mono)
     if last_order is None:
         last = "no orders yet"

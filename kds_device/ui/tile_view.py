@@ -41,6 +41,7 @@ class TileView:
     continued: bool
     continues: bool
     voided: bool
+    started: bool  # at a status a kitchen screen sent (PREPARING ...): marked on the tile
     display_id: str
     marks: tuple[str, ...]
     kind: str
@@ -78,14 +79,14 @@ def tile_view(
     else:
         source = tile_text.source_text(order, channels)
         kind = order.order_type.label.upper()
-        state = kitchen_state(ticket.status)
-        if state:  # a status a screen sent (this one or another): on the tile, first
-            kind = f"{state} · {kind}"
         name, table = tile_text.clean(order.customer_name, 40), ""
         if order.order_type is OrderType.EAT_IN and order.table:
             name, table = "", tile_text.clean(order.table, 12)
     if ticket.recalled and not ticket.voided:
         source = f"[b]RECALLED[/b] · {source}" if source else "[b]RECALLED[/b]"
+    state = "" if ticket.voided else kitchen_state(ticket.status)
+    if state:  # a status a screen sent (this one or another): first on row 3, never cut
+        source = f"[b]{state}[/b] · {source}" if source else f"[b]{state}[/b]"
     marks: tuple[str, ...] = ()
     if segment.continued and segment.continues:
         marks = ("continued · cont. »", "cont. »")
@@ -98,6 +99,7 @@ def tile_view(
         continued=segment.continued,
         continues=segment.continues,
         voided=ticket.voided,
+        started=bool(state),
         display_id=tile_text.clean(order.display_id, 24),
         marks=marks,
         kind=kind,

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 from kds_device.domain.actions import Action
+from kds_device.domain.attention import elsewhere
 from kds_device.domain.events import Event, EventType
 from kds_device.domain.layout import LayoutSpec
 from kds_device.domain.status import OrderStatus
@@ -291,7 +292,7 @@ def test_late_and_cancelled_elsewhere_and_the_jump(
     core.drain()
     clock.advance(core.board.settings.default_thresholds.late_s + 1)
     board = core.board
-    late, cancelled = board.elsewhere(clock())
+    late, cancelled = elsewhere(board, clock())
     assert cancelled == [ids[4]]
     here = board.ids_on_page()
     assert late == [

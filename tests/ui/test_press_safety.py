@@ -64,6 +64,12 @@ class Finger:
         self.board_app.frames(2)
 
 
+def drawn(label: Any) -> str:
+    """The characters Kivy rendered in ``label`` (after any shortening)."""
+    lines = label._label._cached_lines
+    return "\n".join("".join(word.text for word in line.words) for line in lines)
+
+
 def rgb(hex_colour: str) -> tuple[int, int, int]:
     r, g, b, _ = hex_rgba(hex_colour)
     return round(r * 255), round(g * 255), round(b * 255)
@@ -181,16 +187,22 @@ def test_start_shows_preparing_here_and_on_the_other_screens(board_app: BoardDri
     board_app.frames(2)
     assert sent(board_app) == [(mine, int(OrderStatus.PREPARING))]
     tile = board_app.tile(mine)
-    assert "PREPARING" in tile.who_text
-    assert "PREPARING" not in board_app.tile(theirs).who_text
+    assert tile.source_text.startswith("[b]PREPARING[/b]")
+    assert "PREPARING" not in board_app.tile(theirs).source_text
 
     # another screen of the location started the other one: the gateway's event says so
     event = Event(1, "loc", EventType.STATUS_CHANGED, theirs, {"status": 50, "key": "other-screen"})
     board_app.post(EventsArrived((event,), "mqtt"))
-    board_app.wait_for(lambda: "PREPARING" in board_app.tile(theirs).who_text, what="PREPARING")
-    label = board_app.tile(theirs).ids.who
+    board_app.wait_for(
+        lambda: board_app.tile(theirs).source_text.startswith("[b]PREPARING[/b]"),
+        what="PREPARING",
+    )
+    other = board_app.tile(theirs)  # not selected: no outline over its edge
+    edge = other.to_window(other.x + 2, other.y + other.gap_px + 4)
+    assert near(board_app.pixel(*edge), rgb(Palette.GOOD)), "a green bar marks it at a glance"
+    label = other.ids.source
     board_app.frames(2)
-    assert label.texture_size[0] <= label.width + 1, "the mark is drawn in full"
+    assert drawn(label).startswith("PREPARING"), "the mark is drawn, first and whole"
     assert label.font_size >= 12
 
 
