@@ -62,10 +62,11 @@ def apply_action(board: Board, action: Action, now: Instant) -> Outcome:
         return board.jump_to(target) if target else Outcome()
     if action is Action.ACKNOWLEDGE:
         return board.acknowledge()
-    if action is Action.CLEAR_ALL:
+    if action is Action.CLEAR_ALL:  # the cancelled tickets on screen, not those on other pages
         outcome = Outcome()
-        for ticket in list(board.open_tickets()):
-            if ticket.voided:
-                outcome.merge(board.acknowledge(ticket.order_id))
+        for order_id in board.ids_on_page():
+            ticket = board.ticket(order_id)
+            if ticket is not None and ticket.voided:
+                outcome.merge(board.acknowledge(order_id))
         return outcome
     return Outcome()

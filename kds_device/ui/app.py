@@ -76,8 +76,6 @@ class BoardApp(App):
     inbox = property(lambda self: self.core.inbox)
     link = property(lambda self: self.core.link)
     outbox_pending = property(lambda self: self.core.outbox_pending)
-    sink = property(lambda self: self.core.sink)
-    now = property(lambda self: self.core.now)
 
     def perform(self, action: Action) -> None:
         self.core.perform(action)
@@ -201,13 +199,6 @@ class BoardApp(App):
             self.keys.enabled = True
 
     # ---- input --------------------------------------------------------------------------
-
-    def tap(self, order_id: str) -> None:
-        """A settled tap on ``order_id``'s tile (tests and the bench): selects, or bumps the
-        selection."""
-        tile = self.screen.tile_for(order_id)
-        if tile is not None:
-            self.screen.tile_up(tile, self.screen.press_start(tile, settled=True))
 
     def _button(self, name: str) -> None:
         if name == "page":

@@ -233,17 +233,11 @@ class BoardScreen(FloatLayout):
 
     # ---- presses ------------------------------------------------------------------------
 
-    def press_start(self, tile: OrderTile, settled: bool = False) -> PressStart:
-        """What is under a finger going down on ``tile`` now."""
-        still = 1e9 if settled else self._now().mono - tile.placed_mono
-        selected = self.board.selected_on_page() == tile.order_id
-        return PressStart(tile.order_id, selected, _place(tile), still)
-
-    def tile_up(self, tile: OrderTile, start: PressStart) -> None:
-        self.on_tile_press(start, tile.order_id, _place(tile))
-
     def _press_down(self, tile: OrderTile, touch: Any) -> None:
-        touch.ud["kds_press"] = self.press_start(tile)
+        """Remember what is under the finger now: the core decides when it lifts."""
+        still = self._now().mono - tile.placed_mono
+        selected = self.board.selected_on_page() == tile.order_id
+        touch.ud["kds_press"] = PressStart(tile.order_id, selected, _place(tile), still)
         if tile.voided and not tile.continued:
             self._end_hold()
             event = Clock.schedule_interval(lambda _dt: self._hold_tick(), 0)
@@ -252,9 +246,8 @@ class BoardScreen(FloatLayout):
     def _press_up(self, tile: OrderTile, touch: Any) -> None:
         self._end_hold()  # a cancel let go early stays (a tap only selects it)
         start = touch.ud.get("kds_press")
-        if not isinstance(start, PressStart) or not tile.collide_point(*touch.pos):
-            return
-        self.tile_up(tile, start)
+        if isinstance(start, PressStart) and tile.collide_point(*touch.pos):
+            self.on_tile_press(start, tile.order_id, _place(tile))
 
     def _hold_tick(self) -> None:
         """A cancelled tile held down: fill its header; clear it once the hold is long enough."""

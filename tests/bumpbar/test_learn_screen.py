@@ -174,6 +174,7 @@ def test_learn_screen_alone_reports_and_renders(tmp_path: Path) -> None:
         on_done=done.append,
         on_cancel=lambda: cancelled.append(True),
         path=tmp_path / "k.toml",
+        now=lambda: 1.0,  # the times below are this clock's (its ticker skips nothing)
     ).open()
     assert "holding" not in screen.detail_text
     assert screen.handle_key("numpad5", True, 1.0) is True

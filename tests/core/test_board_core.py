@@ -305,6 +305,20 @@ def test_late_and_cancelled_elsewhere_and_the_jump(
     assert board.on_current_page(ids[4]) and board.selected_id == ids[4]
 
 
+def test_clear_all_clears_only_the_cancels_on_screen(
+    core: BoardCore, orders: OrderGenerator
+) -> None:
+    ids = post_orders(core, orders, 4)
+    small_pages(core)
+    for order_id in ids:
+        core.inbox.post(OrderArrived(orders.cancel(core.board.ticket(order_id).payload)))
+    core.drain()
+    here = core.board.ids_on_page()
+    core.perform(Action.CLEAR_ALL)
+    cleared = {i for i in ids if core.board.ticket(i).void_acknowledged}
+    assert cleared == set(here) and len(cleared) < len(ids)
+
+
 def test_learn_mode_counts_new_orders_and_ignores_board_keys(
     core: BoardCore, orders: OrderGenerator
 ) -> None:
