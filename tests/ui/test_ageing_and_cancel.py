@@ -84,7 +84,7 @@ def test_new_order_adds_one_tile_and_keeps_the_others(board_app: BoardDriver) ->
     assert board_app.tile(new["orderId"]) not in tiles.values()
 
 
-def test_cancel_shouts_and_stays_until_tapped(board_app: BoardDriver) -> None:
+def test_cancel_shouts_and_stays_until_held(board_app: BoardDriver) -> None:
     payload, other = board_app.add_orders(2)
     order_id = payload["orderId"]
     board_app.post(OrderArrived(board_app.orders.cancel(payload, reason="Store too busy")))
