@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from kds_device.domain.attention import elsewhere
 from kds_device.domain.board import Board
 from kds_device.domain.clock import Instant
 from kds_device.runtime.messages import Link, LinkChanged
@@ -25,6 +26,8 @@ class StatusView:
     pending: int
     last_order: str
     page: str
+    late_elsewhere: int = 0  # late tickets on other pages (a touch target: jump there)
+    cancelled_elsewhere: int = 0  # cancelled tickets on other pages
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ def link_text(link: LinkChanged, now_mono: float) -> tuple[str, bool]:
     """What the bar says about the link, and whether that is healthy."""
     if link.link is Link.OFFLINE:
         return f"OFFLINE {span(now_mono - link.since_mono)}", False
+    if link.link is Link.REMOVED:
+        return "REMOVED · RE-ENROLL", False
     return LINK_WORDS.get(link.link, str(link.link.value).upper()), True
 
 
@@ -83,6 +88,7 @@ def status_view(
     pages = board.pages()
     after = board.tickets_after_page()
     page = f"{board.page_index + 1}/{len(pages)}" + (f" +{after}" if after else "")
+    late_away, cancelled_away = elsewhere(board, now)
     text, ok = link_text(link, now.mono)
     if last_order is None:
         last = "no orders yet"
@@ -99,7 +105,22 @@ def status_view(
         pending=pending,
         last_order=last,
         page=page,
+        late_elsewhere=len(late_away),
+        cancelled_elsewhere=len(cancelled_away),
     )
+
+
+def elsewhere_texts(late: int, cancelled: int, short: bool = False) -> tuple[str, str]:
+    """The bar's two jump buttons: "2 late," and "1 cancelled on other pages" (either may be
+    empty; the last one says where); ``short`` (a narrow bar): "2 late >" "1 cancelled >"."""
+    if short:
+        return (f"{late} late >" if late else ""), (f"{cancelled} cancelled >" if cancelled else "")
+    where = " on other pages"
+    late_text = f"{late} late" if late else ""
+    cancelled_text = f"{cancelled} cancelled" if cancelled else ""
+    if cancelled_text:
+        return (late_text + "," if late_text else ""), cancelled_text + where
+    return (late_text + where if late_text else ""), ""
 
 
 def undo_text(board: Board, now: Instant) -> str:
@@ -130,6 +151,13 @@ def recall_entries(board: Board, now: Instant, tz: tzinfo | None) -> list[Recall
     return entries
 
 
+REMOVED_BANNER = (
+    "THIS SCREEN WAS REMOVED FROM THE KITCHEN - new orders are NOT reaching it\n"
+    "The gateway no longer accepts it. To use it again, enroll it again:"
+    " kds-device enroll --gateway URL --code CODE"
+)
+
+
 class LinkAlarm:
     """Banner once the link has been down ``banner_s``; after ``alarm_s`` the alert sound
     repeats, faster the longer it lasts (every 30 s, down to every 5 s)."""
@@ -140,6 +168,8 @@ class LinkAlarm:
         self._next: float | None = None
 
     def banner(self, link: LinkChanged, now_mono: float) -> str:
+        if link.link is Link.REMOVED:  # no grace time: it will not come back by itself
+            return REMOVED_BANNER
         if link.link is not Link.OFFLINE or now_mono - link.since_mono < self.banner_s:
             return ""
         return (
@@ -150,7 +180,7 @@ class LinkAlarm:
     def due(self, link: LinkChanged, now_mono: float) -> bool:
         """True when the alarm should sound now."""
         down = now_mono - link.since_mono
-        if link.link is not Link.OFFLINE or down < self.alarm_s:
+        if link.link not in (Link.OFFLINE, Link.REMOVED) or down < self.alarm_s:
             self._next = None
             return False
         if self._next is not None and now_mono < self._next:
