@@ -1,12 +1,15 @@
 """The one parser of Deliverect order webhooks (protocol notes, sections 2.3 and 4.4).
 
 Used by the gateway (to journal), the device (to render) and the simulator (to check what
-it generates). Unknown fields are ignored; a payload that cannot be an order raises
-:class:`OrderPayloadError` naming the field.
+it generates). Unknown fields are ignored. Degrade, don't drop: only a body that cannot be an
+order (not a JSON object, no usable order id) raises :class:`OrderPayloadError`; anything else
+wrong (a negative quantity, a wrong type, no items, an absurd time) is read as best it can be
+and listed in ``Order.problems``, each with the flag the ticket prints where it is.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +18,20 @@ from typing import Any
 
 from kds_device.domain.status import OrderStatus, coerce_status
 from kds_device.domain.timestamps import parse_timestamp
+
+#: An order id travels in URLs, MQTT payloads and logs: at most this many characters (as
+#: sent), no control characters. Deliverect's are 24; a longer one is not an id.
+MAX_ORDER_ID = 128
+_ORDER_ID = re.compile(rf"[^\x00-\x1f\x7f]{{1,{MAX_ORDER_ID}}}")
+#: Integers given as text: ASCII digits, at most 18 of them (a quantity of 10**18 is absurd
+#: already, and ``int`` of a 5000-digit string raises).
+_INT_TEXT = re.compile(r"-?[0-9]{1,18}")
+#: The most of one item a kitchen believes; more is flagged "CHECK qty".
+MAX_QUANTITY = 999
+#: A time outside these years is flagged "time?" and not used (clocks, not archaeology).
+PLAUSIBLE_YEARS = range(2000, 2200)
+NO_ITEMS = "NO ITEMS - check the tablet"
+BAD_TIME = "time?"
 
 #: Deepest modifier nesting we accept; deeper is hostile, not a menu.
 MAX_DEPTH = 8
@@ -57,8 +74,26 @@ _TYPE_LABELS = {
 
 
 @dataclass(frozen=True)
+class Problem:
+    """Something wrong with an order that is shown anyway.
+
+    ``field`` is the JSON path (``items[0].quantity``), ``reason`` says what is wrong, ``flag``
+    is what the ticket prints; ``on_line`` when it is printed on that item's own line rather
+    than at the top of the ticket."""
+
+    field: str
+    reason: str
+    flag: str
+    on_line: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.reason}"
+
+
+@dataclass(frozen=True)
 class Item:
-    """One ordered product or modifier. ``quantity`` is per unit of the parent."""
+    """One ordered product or modifier. ``quantity`` is per unit of the parent (0 when it
+    could not be read); ``problem`` is the flag printed on its line, if any."""
 
     plu: str
     name: str
@@ -66,6 +101,7 @@ class Item:
     remark: str = ""
     tags: tuple[int, ...] = ()
     sub_items: tuple[Item, ...] = ()
+    problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +127,12 @@ class Order:
     test_order: bool = False
     timezone: str = ""
     created: datetime | None = None
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """The flags printed at the top of the ticket (once each): problems not on a line."""
+        return tuple(dict.fromkeys(p.flag for p in self.problems if not p.on_line))
 
     @property
     def promised_time(self) -> datetime | None:
@@ -119,52 +161,65 @@ def parse_webhook(payload: object) -> Order | Cancel:
 
 def parse_cancel(payload: object) -> Cancel:
     data = _mapping(payload, "body")
+    found = _Reader(data, [])
     return Cancel(
         order_id=_order_id(data),
-        channel_order_id=_text(data, "channelOrderId"),
-        display_id=_text(data, "channelOrderDisplayId"),
-        location=_text(data, "location"),
-        reason=_text(data, "reason") or _text(data, "cancellationReason"),
+        channel_order_id=found.text("channelOrderId"),
+        display_id=found.text("channelOrderDisplayId"),
+        location=found.text("location"),
+        reason=found.text("reason") or found.text("cancellationReason"),
     )
 
 
 def parse_order(payload: object) -> Order:
     data = _mapping(payload, "body")
     order_id = _order_id(data)
-    raw_items = data.get("items", [])
-    if raw_items is None:
-        raw_items = []
-    if not isinstance(raw_items, Sequence) or isinstance(raw_items, (str, bytes)):
-        raise OrderPayloadError("items", "must be a list")
-    counter = [0]
-    items = tuple(_item(raw, f"items[{index}]", 0, counter) for index, raw in enumerate(raw_items))
-    order_type = _int(data, "orderType")
+    problems: list[Problem] = []
+    read = _Reader(data, problems)
+    items = _items(data.get("items"), problems)
+    order_type = read.int("orderType")
     try:
         kind = OrderType(order_type) if order_type is not None else OrderType.OTHER
     except ValueError:
         kind = OrderType.OTHER
-    display_id = _text(data, "channelOrderDisplayId") or _text(data, "channelOrderId")
+    display_id = read.text("channelOrderDisplayId") or read.text("channelOrderId")
     return Order(
         order_id=order_id,
         display_id=display_id or order_id[-6:],
         order_type=kind,
         items=items,
-        channel=_int(data, "channel"),
-        channel_order_id=_text(data, "channelOrderId"),
-        location=_text(data, "location"),
-        brand=_text(data, "brandName"),
-        customer_name=_text(data, "customerName") or _customer_name(data),
-        table=_text(data, "table"),
-        pickup_time=_time(data, "pickupTime"),
-        estimated_pickup_time=_time(data, "estimatedPickupTime"),
-        delivery_time=_time(data, "deliveryTime"),
-        asap=_bool(data, "deliveryIsAsap", True),
-        note=_text(data, "note"),
-        remake=_bool(data, "remake", False),
-        test_order=_bool(data, "testOrder", False),
-        timezone=_text(data, "timezone"),
-        created=_time(data, "_created"),
+        channel=read.int("channel"),
+        channel_order_id=read.text("channelOrderId"),
+        location=read.text("location"),
+        brand=read.text("brandName"),
+        customer_name=read.text("customerName") or _customer_name(data),
+        table=read.text("table"),
+        pickup_time=read.time("pickupTime"),
+        estimated_pickup_time=read.time("estimatedPickupTime"),
+        delivery_time=read.time("deliveryTime"),
+        asap=read.bool("deliveryIsAsap", True),
+        note=read.text("note"),
+        remake=read.bool("remake", False),
+        test_order=read.bool("testOrder", False),
+        timezone=read.text("timezone"),
+        created=read.time("_created"),
+        problems=tuple(dict.fromkeys(problems)),
     )
+
+
+def read_order_id(value: object, field: str = "orderId") -> str:
+    """An order id as the gateway keeps it (stripped text); OrderPayloadError if it is none."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise OrderPayloadError(field, "must be a non-empty string")
+    if not _ORDER_ID.fullmatch(value):
+        raise OrderPayloadError(
+            field, f"must be 1 to {MAX_ORDER_ID} characters without control characters"
+        )
+    if not value.strip():
+        raise OrderPayloadError(field, "must be a non-empty string")
+    return value.strip()
 
 
 def _mapping(value: object, field: str) -> Mapping[str, Any]:
@@ -174,55 +229,90 @@ def _mapping(value: object, field: str) -> Mapping[str, Any]:
 
 
 def _order_id(data: Mapping[str, Any]) -> str:
+    """The first usable of ``orderId`` and ``_id``; without one the body is not an order."""
+    refusal: OrderPayloadError | None = None
     for key in ("orderId", "_id"):
-        value = data.get(key)
-        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
-            return str(value).strip()
-        if value is not None:
-            raise OrderPayloadError(key, "must be a non-empty string")
-    raise OrderPayloadError("orderId", "missing")
+        if data.get(key) is None:
+            continue
+        try:
+            return read_order_id(data[key], key)
+        except OrderPayloadError as problem:
+            refusal = refusal or problem
+    raise refusal or OrderPayloadError("orderId", "missing")
 
 
-def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data.get(key)
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise OrderPayloadError(key, f"must be a string, not {type(value).__name__}")
-    return str(value).strip()
+def _shown(value: object) -> str:
+    """A bad value as a flag quotes it: short, one line."""
+    text = value if isinstance(value, str) else type(value).__name__
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        text = str(value) if abs(value) < 10**12 else "huge"
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    return text if len(text) <= 10 else text[:9] + "…"
 
 
-def _int(data: Mapping[str, Any], key: str) -> int | None:
-    value = data.get(key)
-    if value is None or value == "":
-        return None
+def _integer(value: object) -> int | None:
+    """An integer given as int, integral float or ASCII digits; None when it is not one."""
     if isinstance(value, bool):
-        raise OrderPayloadError(key, "must be an integer, not a boolean")
+        return None
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
         return int(value.strip())
-    raise OrderPayloadError(key, f"must be an integer, not {value!r}"[:120])
+    return None
 
 
-def _bool(data: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = data.get(key)
-    if value is None:
+class _Reader:
+    """Reads typed fields of one JSON object; what is wrong becomes a Problem and a default."""
+
+    def __init__(self, data: Mapping[str, Any], problems: list[Problem], path: str = "") -> None:
+        self.data = data
+        self.problems = problems
+        self.path = path
+
+    def flag(self, key: str, reason: str, flag: str = "", on_line: bool = False) -> None:
+        self.problems.append(Problem(self.path + key, reason, flag or f"CHECK {key}", on_line))
+
+    def text(self, key: str, on_line: bool = False) -> str:
+        value = self.data.get(key)
+        if value is None:
+            return ""
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            self.flag(key, f"must be a string, not {type(value).__name__}", on_line=on_line)
+            return ""
+        return str(value).strip()
+
+    def int(self, key: str) -> int | None:
+        value = self.data.get(key)
+        if value is None or value == "":
+            return None
+        number = _integer(value)
+        if number is None:
+            self.flag(key, f"must be an integer, not {_shown(value)!r}")
+        return number
+
+    def bool(self, key: str, default: bool) -> bool:
+        value = self.data.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        if value in (0, 1, "true", "false"):
+            return value in (1, "true")
+        self.flag(key, "must be a boolean")
         return default
-    if isinstance(value, bool):
-        return value
-    if value in (0, 1, "true", "false"):
-        return value in (1, "true")
-    raise OrderPayloadError(key, "must be a boolean")
 
-
-def _time(data: Mapping[str, Any], key: str) -> datetime | None:
-    try:
-        return parse_timestamp(data.get(key))
-    except ValueError as error:
-        raise OrderPayloadError(key, str(error)[:120]) from None
+    def time(self, key: str) -> datetime | None:
+        try:
+            moment = parse_timestamp(self.data.get(key))
+        except ValueError as error:
+            self.flag(key, str(error)[:120], BAD_TIME)
+            return None
+        if moment is not None and moment.year not in PLAUSIBLE_YEARS:
+            self.flag(key, f"year {moment.year} is not plausible", BAD_TIME)
+            return None
+        return moment
 
 
 def _customer_name(data: Mapping[str, Any]) -> str:
@@ -234,46 +324,82 @@ def _customer_name(data: Mapping[str, Any]) -> str:
     return ""
 
 
-def _item(raw: object, path: str, depth: int, counter: list[int]) -> Item:
-    if depth >= MAX_DEPTH:
-        raise OrderPayloadError(path, f"modifiers nested deeper than {MAX_DEPTH} levels")
+def _items(raw_items: object, problems: list[Problem]) -> tuple[Item, ...]:
+    if raw_items is None or raw_items == []:
+        problems.append(Problem("items", "no items", NO_ITEMS))
+        return ()
+    if not isinstance(raw_items, Sequence) or isinstance(raw_items, (str, bytes)):
+        problems.append(Problem("items", "must be a list", NO_ITEMS))
+        return ()
+    counter = [0]
+    items: list[Item] = []
+    for index, raw in enumerate(raw_items):
+        item = _item(raw, f"items[{index}]", 0, counter, problems)
+        if item is None:
+            break
+        items.append(item)
+    return tuple(items)
+
+
+def _item(
+    raw: object, path: str, depth: int, counter: list[int], problems: list[Problem]
+) -> Item | None:
+    """One item and its modifiers; None once the order has MAX_ITEMS (flagged once)."""
     counter[0] += 1
     if counter[0] > MAX_ITEMS:
-        raise OrderPayloadError(path, f"more than {MAX_ITEMS} items")
-    data = _mapping(raw, path)
-    name = _field(path, lambda: _text(data, "kitchenName")) or _field(
-        path, lambda: _text(data, "name")
-    )
-    plu = _field(path, lambda: _text(data, "plu"))
+        if counter[0] == MAX_ITEMS + 1:
+            problems.append(Problem("items", f"more than {MAX_ITEMS} items", "TOO MANY ITEMS"))
+        return None
+    if not isinstance(raw, Mapping):
+        reason = f"must be a JSON object, not {type(raw).__name__}"
+        problems.append(Problem(path, reason, "CHECK item", on_line=True))
+        name = raw.strip() if isinstance(raw, str) and raw.strip() else "?"
+        return Item(plu="", name=name, quantity=0, problem="CHECK item")
+    found: list[Problem] = []
+    read = _Reader(raw, found, f"{path}.")
+    name = read.text("kitchenName", True) or read.text("name", True)
+    plu = read.text("plu", True)
     if not name and not plu:
-        raise OrderPayloadError(f"{path}.name", "missing (no name, kitchenName or plu)")
-    quantity = _field(path, lambda: _int(data, "quantity"))
-    if quantity is None:
-        quantity = 1
-    if quantity < 0:
-        raise OrderPayloadError(f"{path}.quantity", "must not be negative")
-    remark = _field(path, lambda: _text(data, "itemRemark")) or _field(
-        path, lambda: _text(data, "remark")
-    )
-    raw_tags = data.get("productTags") or []
+        read.flag("name", "missing (no name, kitchenName or plu)", "CHECK name", True)
+    quantity = _quantity(raw.get("quantity"), read)
+    remark = read.text("itemRemark", True) or read.text("remark", True)
+    raw_tags = raw.get("productTags") or []
     tags: tuple[int, ...] = ()
     if isinstance(raw_tags, Sequence) and not isinstance(raw_tags, (str, bytes)):
         tags = tuple(t for t in raw_tags if isinstance(t, int) and not isinstance(t, bool))
-    raw_subs = data.get("subItems") or []
+    raw_subs = raw.get("subItems") or []
     if not isinstance(raw_subs, Sequence) or isinstance(raw_subs, (str, bytes)):
-        raise OrderPayloadError(f"{path}.subItems", "must be a list")
-    subs = tuple(
-        _item(sub, f"{path}.subItems[{index}]", depth + 1, counter)
-        for index, sub in enumerate(raw_subs)
-    )
+        read.flag("subItems", "must be a list", "CHECK modifiers", True)
+        raw_subs = []
+    elif raw_subs and depth + 1 >= MAX_DEPTH:
+        reason = f"modifiers nested deeper than {MAX_DEPTH} levels"
+        read.flag("subItems", reason, "CHECK modifiers", True)
+        raw_subs = []
+    subs: list[Item] = []
+    for index, sub in enumerate(raw_subs):
+        item = _item(sub, f"{path}.subItems[{index}]", depth + 1, counter, problems)
+        if item is None:
+            break
+        subs.append(item)
+    problems.extend(found)
     return Item(
-        plu=plu, name=name or plu, quantity=quantity, remark=remark, tags=tags, sub_items=subs
+        plu=plu,
+        name=name or plu or "?",
+        quantity=quantity,
+        remark=remark,
+        tags=tags,
+        sub_items=tuple(subs),
+        problem="; ".join(dict.fromkeys(p.flag for p in found)),
     )
 
 
-def _field(path: str, read: Any) -> Any:
-    """Run one field reader, prefixing any error with the item's path."""
-    try:
-        return read()
-    except OrderPayloadError as error:
-        raise OrderPayloadError(f"{path}.{error.field}", error.reason) from None
+def _quantity(value: object, read: _Reader) -> int:
+    """How many (1 when not given); 0 and a "CHECK qty" flag when not a sane count."""
+    if value is None or value == "":
+        return 1
+    number = _integer(value)
+    if number is not None and 0 < number <= MAX_QUANTITY:
+        return number
+    shown = _shown(number if number is not None else value)
+    read.flag("quantity", f"not a count: {shown!r}", f"CHECK qty {shown}", True)
+    return 0

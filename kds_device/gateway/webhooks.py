@@ -1,8 +1,12 @@
 """Deliverect's webhooks: register, orders (and cancels), product pushes, status updates.
 
-Every request is checked in this order: body size (413, by Flask), signature over the raw
-bytes (401, nothing stored), location (404), JSON and payload shape (400, kept in the
-rejected log). Only then is anything journaled, and the 2xx goes out after the commit.
+Every request is checked in this order: body size (413), signature over the raw bytes (401,
+nothing stored), location (404), JSON and the least an order needs (400, kept in the rejected
+log). Only then is anything journaled, and the 2xx goes out after the commit.
+
+Degrade, don't drop (Deliverect does not retry a 4xx): an order body that is a JSON object
+with a usable order id is journaled whatever else is wrong with it; its problems are flagged
+on the ticket, logged, and its raw body kept in the flagged log (``kds-gateway flagged``).
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, jsonify, request
 
-from kds_device.domain.order import Cancel, OrderPayloadError, parse_webhook
+from kds_device.domain.order import Cancel, OrderPayloadError, parse_webhook, read_order_id
 from kds_device.domain.status import coerce_status
 from kds_device.gateway import hmac_auth
-from kds_device.gateway.http_util import LOCATION_ID, BadJson, error, parse_json
+from kds_device.gateway.http_util import LOCATION_ID, BadJson, error, parse_json, read_body
 from kds_device.gateway.journal import UnknownLocation
 from kds_device.gateway.services import services
 
@@ -43,7 +47,7 @@ def _refused(refusal: Refused) -> tuple[Response, int]:
 
 def _authenticated_body(location_id: str | None) -> bytes:
     """The raw body, once its signature checks out; Refused(401) otherwise."""
-    body = request.get_data(cache=True)
+    body = read_body(services().config.server.max_body_bytes)
     deliverect = services().config.deliverect
     keys = [deliverect.hmac_secret]
     if deliverect.accept_location_key:
@@ -132,6 +136,7 @@ def orders(location_id: str) -> Reply:
     except OrderPayloadError as problem:
         _reject(400, "invalid_order", str(problem), body, location_id)
     journal = services().journal
+    problems = [] if isinstance(parsed, Cancel) else [str(p) for p in parsed.problems]
     try:
         if isinstance(parsed, Cancel):
             outcome = journal.void_order(location_id, parsed.order_id, parsed.reason)
@@ -148,7 +153,24 @@ def orders(location_id: str) -> Reply:
             log.debug("order %s at %s: %s", parsed.order_id, location_id, outcome.result)
     except UnknownLocation:
         return error(404, "unknown_location", "location is not registered")
-    return jsonify(ok=True, orderId=parsed.order_id, result=outcome.result, seq=outcome.seq)
+    if problems and outcome.result != "duplicate":
+        log.warning(
+            "order %s at %s journaled with %d problem(s), flagged on the ticket: %s",
+            parsed.order_id,
+            location_id,
+            len(problems),
+            "; ".join(problems)[:500],
+        )
+        journal.record_flagged(location_id, parsed.order_id, problems, body)
+    answer: dict[str, object] = {
+        "ok": True,
+        "orderId": parsed.order_id,
+        "result": outcome.result,
+        "seq": outcome.seq,
+    }
+    if problems:
+        answer["problems"] = problems
+    return jsonify(answer)
 
 
 @blueprint.post("/<location_id>/products")
@@ -174,17 +196,17 @@ def order_status(location_id: str) -> Reply:
     data = _json(body, location_id)
     if not isinstance(data, Mapping):
         _reject(400, "invalid_status", "body must be a JSON object", body, location_id)
-    order_id = data.get("orderId", data.get("_id"))
-    if isinstance(order_id, int) and not isinstance(order_id, bool):
-        order_id = str(order_id)
-    if not isinstance(order_id, str) or not order_id.strip():
-        _reject(400, "invalid_status", "orderId missing", body, location_id)
+    key = "_id" if data.get("orderId") is None and data.get("_id") is not None else "orderId"
+    try:
+        order_id = read_order_id(data.get(key), key)
+    except OrderPayloadError as problem:
+        _reject(400, "invalid_status", str(problem), body, location_id)
     status = coerce_status(data.get("status"))
     if status is None:
         _reject(400, "invalid_status", "status must be an integer", body, location_id)
     reason = data.get("reason")
     reason = reason if isinstance(reason, str) else ""
-    outcome = services().journal.deliverect_status(location_id, order_id.strip(), status, reason)
+    outcome = services().journal.deliverect_status(location_id, order_id, status, reason)
     log.info(
         "order %s at %s: Deliverect status %d -> %s %s",
         order_id,
