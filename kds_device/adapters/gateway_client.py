@@ -178,7 +178,7 @@ class GatewayClient:
         payload: dict[str, Any] = {"status": change.status, "key": change.key}
         if reason:
             payload["reason"] = reason
-        path = f"/api/v1/orders/{order_segment(change.order_id)}/status"
+        path = f"/api/v1/orders/{quote(change.order_id, safe='')}/status"
         body = self.request_json("POST", path, json=payload)
         status = _as_int(body.get("status"))
         return StatusAccepted(
@@ -266,9 +266,3 @@ def _short(error: Exception) -> str:
             return marker.lower()
     return text[:160]
 
-
-def order_segment(order_id: str) -> str:
-    """An order id as one URL path segment: every ``/`` escaped, and an id of only dots
-    escaped too (HTTP clients drop ``.`` and ``..`` segments before sending)."""
-    segment = quote(order_id, safe="")
-    return segment.replace(".", "%2E") if segment.strip(".") == "" else segment

@@ -20,7 +20,7 @@ from kds_device.domain.status import OrderStatus, coerce_status
 from kds_device.domain.timestamps import parse_timestamp
 
 #: An order id travels in URLs, MQTT payloads and logs: at most this many characters (as
-#: sent), no control characters. Deliverect's are 24; a longer one is not an id.
+#: sent), no control characters, not only spaces and dots. Deliverect's are 24 hex digits.
 MAX_ORDER_ID = 128
 _ORDER_ID = re.compile(rf"[^\x00-\x1f\x7f]{{1,{MAX_ORDER_ID}}}")
 #: Integers given as text: ASCII digits, at most 18 of them (a quantity of 10**18 is absurd
@@ -210,6 +210,8 @@ def parse_order(payload: object) -> Order:
 def read_order_id(value: object, field: str = "orderId") -> str:
     """An order id as the gateway keeps it (stripped text); OrderPayloadError if it is none."""
     if isinstance(value, int) and not isinstance(value, bool):
+        if value.bit_length() > 4 * MAX_ORDER_ID:  # str() of a 5000-digit int raises
+            raise OrderPayloadError(field, f"longer than {MAX_ORDER_ID} characters")
         value = str(value)
     if not isinstance(value, str):
         raise OrderPayloadError(field, "must be a non-empty string")
@@ -217,8 +219,9 @@ def read_order_id(value: object, field: str = "orderId") -> str:
         raise OrderPayloadError(
             field, f"must be 1 to {MAX_ORDER_ID} characters without control characters"
         )
-    if not value.strip():
-        raise OrderPayloadError(field, "must be a non-empty string")
+    if all(ch.isspace() or ch == "." for ch in value):
+        # "." and ".." cannot travel as a URL path segment: clients drop them.
+        raise OrderPayloadError(field, "must have a character other than spaces and dots")
     return value.strip()
 
 
