@@ -184,7 +184,7 @@ def test_a_chunked_body_over_the_limit_is_413_and_one_under_it_is_read_whole(
 
 @pytest.mark.parametrize(
     "order_id",
-    ["a/b", "/lead", "trail/", "a//b", "a/status", "../x", ".x.", "x y", "ü/ß/😀", "a%2Fb", "a?b#c"],
+    ["a/b", "/lead", "trail/", "a//b", "a/status", "../x", ".x.", "x y", "ü/ß/😀", "a%2Fb", "?#"],
 )
 def test_every_accepted_order_id_can_be_bumped(
     shared_gateway: GatewayProcess, device: EnrolledDevice, contract: Contract, order_id: str
@@ -265,7 +265,7 @@ def test_a_blank_enrollment_code_is_400_and_invalid_by_the_document(
             f"{shared_gateway.base_url}/api/v1/enroll", json=body, timeout=10
         )
         assert_4xx(response, 400, "bad_request")
-        with pytest.raises(Exception, match="pattern|does not match"):
+        with pytest.raises(Exception, match=r"pattern|does not match"):
             contract.spec.validate_request(RequestsOpenAPIRequest(response.request))
 
 
@@ -299,7 +299,7 @@ def test_the_status_webhook_needs_an_order_id_in_the_document_too(
     gateway.register(loc)
     response = gateway.post_webhook(f"/deliverect/{loc}/order-status", {"status": 60})
     assert_4xx(response, 400, "invalid_status")
-    with pytest.raises(Exception, match="orderId|_id|anyOf|valid"):
+    with pytest.raises(Exception, match=r"orderId|_id|anyOf|valid"):
         contract.spec.validate_request(RequestsOpenAPIRequest(response.request))
     by_underscore = gateway.post_webhook(
         f"/deliverect/{loc}/order-status", {"_id": "early", "status": 60}
