@@ -265,4 +265,3 @@ def _short(error: Exception) -> str:
         if marker in text:
             return marker.lower()
     return text[:160]
-

@@ -163,7 +163,7 @@ def parse_cancel(payload: object) -> Cancel:
     data = _mapping(payload, "body")
     found = _Reader(data, [])
     return Cancel(
-        order_id=_order_id(data),
+        order_id=order_id_of(data),
         channel_order_id=found.text("channelOrderId"),
         display_id=found.text("channelOrderDisplayId"),
         location=found.text("location"),
@@ -173,7 +173,7 @@ def parse_cancel(payload: object) -> Cancel:
 
 def parse_order(payload: object) -> Order:
     data = _mapping(payload, "body")
-    order_id = _order_id(data)
+    order_id = order_id_of(data)
     problems: list[Problem] = []
     read = _Reader(data, problems)
     items = _items(data.get("items"), problems)
@@ -210,8 +210,8 @@ def parse_order(payload: object) -> Order:
 def read_order_id(value: object, field: str = "orderId") -> str:
     """An order id as the gateway keeps it (stripped text); OrderPayloadError if it is none."""
     if isinstance(value, int) and not isinstance(value, bool):
-        if value.bit_length() > 4 * MAX_ORDER_ID:  # str() of a 5000-digit int raises
-            raise OrderPayloadError(field, f"longer than {MAX_ORDER_ID} characters")
+        if not -(2**63) <= value < 2**63:
+            raise OrderPayloadError(field, "an integer id must fit in 64 bits")
         value = str(value)
     if not isinstance(value, str):
         raise OrderPayloadError(field, "must be a non-empty string")
@@ -231,17 +231,12 @@ def _mapping(value: object, field: str) -> Mapping[str, Any]:
     return value
 
 
-def _order_id(data: Mapping[str, Any]) -> str:
-    """The first usable of ``orderId`` and ``_id``; without one the body is not an order."""
-    refusal: OrderPayloadError | None = None
-    for key in ("orderId", "_id"):
-        if data.get(key) is None:
-            continue
-        try:
-            return read_order_id(data[key], key)
-        except OrderPayloadError as problem:
-            refusal = refusal or problem
-    raise refusal or OrderPayloadError("orderId", "missing")
+def order_id_of(data: Mapping[str, Any]) -> str:
+    """``orderId``, else ``_id``; without a usable one the body is not an order."""
+    key = "_id" if data.get("orderId") is None and data.get("_id") is not None else "orderId"
+    if data.get(key) is None:
+        raise OrderPayloadError("orderId", "missing")
+    return read_order_id(data[key], key)
 
 
 def _shown(value: object) -> str:

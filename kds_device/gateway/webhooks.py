@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, jsonify, request
 
-from kds_device.domain.order import Cancel, OrderPayloadError, parse_webhook, read_order_id
+from kds_device.domain.order import Cancel, OrderPayloadError, order_id_of, parse_webhook
 from kds_device.domain.status import coerce_status
 from kds_device.gateway import hmac_auth
 from kds_device.gateway.http_util import LOCATION_ID, BadJson, error, parse_json, read_body
@@ -110,8 +110,10 @@ def register() -> Reply:
     location_id = data.get("locationId")
     if not isinstance(location_id, str) or not LOCATION_ID.match(location_id):
         _reject(400, "invalid_register", "locationId must be an id of letters and digits", body)
-    account_id = data.get("accountId") or ""
-    external_ref = data.get("externalReference") or ""
+    account_id = data.get("accountId")
+    account_id = "" if account_id is None else account_id
+    external_ref = data.get("externalReference")
+    external_ref = "" if external_ref is None else external_ref
     if not isinstance(account_id, str) or not isinstance(external_ref, str):
         _reject(400, "invalid_register", "accountId and externalReference must be strings", body)
     new = services().journal.register(location_id, account_id, external_ref)
@@ -196,9 +198,8 @@ def order_status(location_id: str) -> Reply:
     data = _json(body, location_id)
     if not isinstance(data, Mapping):
         _reject(400, "invalid_status", "body must be a JSON object", body, location_id)
-    key = "_id" if data.get("orderId") is None and data.get("_id") is not None else "orderId"
     try:
-        order_id = read_order_id(data.get(key), key)
+        order_id = order_id_of(data)
     except OrderPayloadError as problem:
         _reject(400, "invalid_status", str(problem), body, location_id)
     status = coerce_status(data.get("status"))
