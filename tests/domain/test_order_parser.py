@@ -20,6 +20,7 @@ from kds_device.domain import (
 )
 from kds_device.domain.lines import LineKind, allergy_pattern, item_totals
 from kds_device.domain.timestamps import parse_timestamp
+from kds_device.sim.orders import OrderGenerator
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -276,3 +277,13 @@ def test_any_json_is_an_order_or_a_named_error(payload: dict[str, object]) -> No
         assert error.field in ("orderId", "_id")  # only a missing or unusable id refuses
     else:
         assert parsed.order_id
+
+
+def test_realistic_orders_are_never_flagged() -> None:
+    generator = OrderGenerator(seed=7)
+    for _ in range(300):
+        parsed = parse_webhook(generator.order())
+        assert isinstance(parsed, Order)
+        assert parsed.problems == ()
+    for path in sorted(DATA.glob("order_*.json")):
+        assert order(path.stem).problems == (), path.name
