@@ -16,22 +16,21 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
+from kds_device.domain.fields import (
+    FieldReader,
+    Problem,
+    integer_of,
+    shown,
+)
 from kds_device.domain.status import OrderStatus, coerce_status
-from kds_device.domain.timestamps import parse_timestamp
 
 #: An order id travels in URLs, MQTT payloads and logs: at most this many characters (as
 #: sent), no control characters, not only spaces and dots. Deliverect's are 24 hex digits.
 MAX_ORDER_ID = 128
 _ORDER_ID = re.compile(rf"[^\x00-\x1f\x7f]{{1,{MAX_ORDER_ID}}}")
-#: Integers given as text: ASCII digits, at most 18 of them (a quantity of 10**18 is absurd
-#: already, and ``int`` of a 5000-digit string raises).
-_INT_TEXT = re.compile(r"-?[0-9]{1,18}")
 #: The most of one item a kitchen believes; more is flagged "CHECK qty".
 MAX_QUANTITY = 999
-#: A time outside these years is flagged "time?" and not used (clocks, not archaeology).
-PLAUSIBLE_YEARS = range(2000, 2200)
 NO_ITEMS = "NO ITEMS - check the tablet"
-BAD_TIME = "time?"
 
 #: Deepest modifier nesting we accept; deeper is hostile, not a menu.
 MAX_DEPTH = 8
@@ -71,23 +70,6 @@ _TYPE_LABELS = {
     OrderType.CURBSIDE: "Curbside",
     OrderType.DRIVE_THROUGH: "Drive-thru",
 }
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong with an order that is shown anyway.
-
-    ``field`` is the JSON path (``items[0].quantity``), ``reason`` says what is wrong, ``flag``
-    is what the ticket prints; ``on_line`` when it is printed on that item's own line rather
-    than at the top of the ticket."""
-
-    field: str
-    reason: str
-    flag: str
-    on_line: bool = False
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -161,7 +143,7 @@ def parse_webhook(payload: object) -> Order | Cancel:
 
 def parse_cancel(payload: object) -> Cancel:
     data = _mapping(payload, "body")
-    found = _Reader(data, [])
+    found = FieldReader(data, [])
     return Cancel(
         order_id=order_id_of(data),
         channel_order_id=found.text("channelOrderId"),
@@ -175,7 +157,7 @@ def parse_order(payload: object) -> Order:
     data = _mapping(payload, "body")
     order_id = order_id_of(data)
     problems: list[Problem] = []
-    read = _Reader(data, problems)
+    read = FieldReader(data, problems)
     items = _items(data.get("items"), problems)
     order_type = read.int("orderType")
     try:
@@ -239,80 +221,6 @@ def order_id_of(data: Mapping[str, Any]) -> str:
     return read_order_id(data[key], key)
 
 
-def _shown(value: object) -> str:
-    """A bad value as a flag quotes it: short, one line."""
-    text = value if isinstance(value, str) else type(value).__name__
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        text = str(value) if abs(value) < 10**12 else "huge"
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
-    return text if len(text) <= 10 else text[:9] + "…"
-
-
-def _integer(value: object) -> int | None:
-    """An integer given as int, integral float or ASCII digits; None when it is not one."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
-        return int(value.strip())
-    return None
-
-
-class _Reader:
-    """Reads typed fields of one JSON object; what is wrong becomes a Problem and a default."""
-
-    def __init__(self, data: Mapping[str, Any], problems: list[Problem], path: str = "") -> None:
-        self.data = data
-        self.problems = problems
-        self.path = path
-
-    def flag(self, key: str, reason: str, flag: str = "", on_line: bool = False) -> None:
-        self.problems.append(Problem(self.path + key, reason, flag or f"CHECK {key}", on_line))
-
-    def text(self, key: str, on_line: bool = False) -> str:
-        value = self.data.get(key)
-        if value is None:
-            return ""
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            self.flag(key, f"must be a string, not {type(value).__name__}", on_line=on_line)
-            return ""
-        return str(value).strip()
-
-    def int(self, key: str) -> int | None:
-        value = self.data.get(key)
-        if value is None or value == "":
-            return None
-        number = _integer(value)
-        if number is None:
-            self.flag(key, f"must be an integer, not {_shown(value)!r}")
-        return number
-
-    def bool(self, key: str, default: bool) -> bool:
-        value = self.data.get(key)
-        if value is None:
-            return default
-        if isinstance(value, bool):
-            return value
-        if value in (0, 1, "true", "false"):
-            return value in (1, "true")
-        self.flag(key, "must be a boolean")
-        return default
-
-    def time(self, key: str) -> datetime | None:
-        try:
-            moment = parse_timestamp(self.data.get(key))
-        except ValueError as error:
-            self.flag(key, str(error)[:120], BAD_TIME)
-            return None
-        if moment is not None and moment.year not in PLAUSIBLE_YEARS:
-            self.flag(key, f"year {moment.year} is not plausible", BAD_TIME)
-            return None
-        return moment
-
-
 def _customer_name(data: Mapping[str, Any]) -> str:
     customer = data.get("customer")
     if isinstance(customer, Mapping):
@@ -354,7 +262,7 @@ def _item(
         name = raw.strip() if isinstance(raw, str) and raw.strip() else "?"
         return Item(plu="", name=name, quantity=0, problem="CHECK item")
     found: list[Problem] = []
-    read = _Reader(raw, found, f"{path}.")
+    read = FieldReader(raw, found, f"{path}.")
     name = read.text("kitchenName", True) or read.text("name", True)
     plu = read.text("plu", True)
     if not name and not plu:
@@ -391,13 +299,13 @@ def _item(
     )
 
 
-def _quantity(value: object, read: _Reader) -> int:
+def _quantity(value: object, read: FieldReader) -> int:
     """How many (1 when not given); 0 and a "CHECK qty" flag when not a sane count."""
     if value is None or value == "":
         return 1
-    number = _integer(value)
+    number = integer_of(value)
     if number is not None and 0 < number <= MAX_QUANTITY:
         return number
-    shown = _shown(number if number is not None else value)
-    read.flag("quantity", f"not a count: {shown!r}", f"CHECK qty {shown}", True)
+    text = shown(number if number is not None else value)
+    read.flag("quantity", f"not a count: {text!r}", f"CHECK qty {text}", True)
     return 0

@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kds_device.domain import Cancel, Order, OrderPayloadError, parse_webhook, ticket_lines
+from kds_device.domain.fields import PLAUSIBLE_YEARS
 from kds_device.domain.lines import item_totals
-from kds_device.domain.order import MAX_ORDER_ID, PLAUSIBLE_YEARS
+from kds_device.domain.order import MAX_ORDER_ID
 from kds_device.domain.timestamps import parse_timestamp
 
 # Bounded: a few seconds on a loaded machine.
