@@ -327,3 +327,31 @@ def test_an_idempotency_key_is_scoped_to_its_order(
 def test_unknown_paths_are_json_404s(shared_gateway: GatewayProcess) -> None:
     response = shared_gateway.session.get(f"{shared_gateway.base_url}/nowhere", timeout=10)
     assert_4xx(response, 404, "not_found")
+
+
+def test_lone_surrogate_escapes_are_kept_as_replacement_characters(
+    shared_gateway: GatewayProcess, device: EnrolledDevice, contract: Contract
+) -> None:
+    gateway = shared_gateway
+    loc = device.location_id
+    body = b'{"orderId": "sur\\ud800", "note": "\\udc00x", "items": [{"name": "B\\ud83d"}]}'
+    response = gateway.post_webhook(f"/deliverect/{loc}/orders", body)
+    assert response.status_code == 200, response.text
+    assert response.json()["orderId"] == "sur\ufffd"
+    payload = journaled(gateway, loc, "sur\ufffd")
+    assert payload["note"] == "\ufffdx" and payload["items"][0]["name"] == "B\ufffd"
+    segment = quote("sur\ufffd", safe="")
+    status = gateway.session.post(
+        f"{gateway.base_url}/api/v1/orders/{segment}/status",
+        data=b'{"status": 70, "key": "k\\udfff"}',
+        headers={**device.headers, "Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert status.status_code == 200 and status.json()["key"] == "k\ufffd", status.text
+    enroll = gateway.session.post(
+        f"{gateway.base_url}/api/v1/enroll",
+        data=b'{"code": "\\ud800", "name": "\\udbff"}',
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert_4xx(enroll, 404, "invalid_code")
