@@ -281,13 +281,13 @@ def _item(
         reason = f"modifiers nested deeper than {MAX_DEPTH} levels"
         read.flag("subItems", reason, "CHECK modifiers", True)
         raw_subs = []
+    problems.extend(found)  # before its modifiers': the list reads top to bottom
     subs: list[Item] = []
     for index, sub in enumerate(raw_subs):
         item = _item(sub, f"{path}.subItems[{index}]", depth + 1, counter, problems)
         if item is None:
             break
         subs.append(item)
-    problems.extend(found)
     return Item(
         plu=plu,
         name=name or plu or "?",
