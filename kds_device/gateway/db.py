@@ -20,7 +20,7 @@ from typing import Any, TypeVar, cast
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA_V1 = """
 CREATE TABLE locations (
@@ -123,9 +123,21 @@ CREATE TABLE cursors (
 );
 """
 
-# v2: idempotency keys are scoped per order (the same key on another order is another
-# request); orders journaled with problems keep their raw body in ``flagged``.
+#: Device lifecycle: a rotated device may only trade its token for new credentials; failed
+#: enrollment attempts per client and per code, for the back-off.
 _SCHEMA_V2 = """
+ALTER TABLE devices ADD COLUMN rotated REAL;
+CREATE TABLE enroll_attempts (
+    key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    blocked_until REAL NOT NULL,
+    last REAL NOT NULL
+);
+"""
+
+# v3: idempotency keys are scoped per order (the same key on another order is another
+# request); orders journaled with problems keep their raw body in ``flagged``.
+_SCHEMA_V3 = """
 CREATE TABLE status_requests_v2 (
     device_id TEXT NOT NULL,
     order_id TEXT NOT NULL,
@@ -149,7 +161,7 @@ CREATE TABLE flagged (
 );
 """
 
-_MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+_MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
 
 T = TypeVar("T")
 
