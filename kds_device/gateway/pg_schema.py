@@ -8,7 +8,7 @@ shared. ``events.xid`` is the writing transaction's id: the MQTT publisher hands
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA_V1 = """
 CREATE TABLE locations (
@@ -124,4 +124,21 @@ CREATE TABLE enroll_attempts (
 )
 """
 
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+#: As SQLite's version 3: idempotency keys scoped per order; flagged order bodies.
+_SCHEMA_V3 = """
+ALTER TABLE status_requests ADD COLUMN order_id TEXT NOT NULL DEFAULT '';
+UPDATE status_requests SET order_id = COALESCE(response::json ->> 'orderId', '');
+ALTER TABLE status_requests DROP CONSTRAINT status_requests_pkey;
+ALTER TABLE status_requests ADD PRIMARY KEY (device_id, order_id, key);
+ALTER TABLE status_requests ALTER COLUMN order_id DROP DEFAULT;
+CREATE TABLE flagged (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    location_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    problems TEXT NOT NULL,
+    body BYTEA NOT NULL,
+    created DOUBLE PRECISION NOT NULL
+)
+"""
+
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
