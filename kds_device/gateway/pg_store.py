@@ -214,7 +214,9 @@ class PostgresStore:
             with self.write() as tx:
                 return job(tx)
         except StorageUnavailable as problem:
-            if problem.kind != "unreachable":
+            # Only a connection that broke under us (the server restarted, a failover) is worth
+            # a second try; a pool that had none to lend has already waited its timeout.
+            if problem.kind != "unreachable" or isinstance(problem.__cause__, PoolTimeout):
                 raise
         with self.write() as tx:
             return job(tx)

@@ -6,6 +6,7 @@ gateway host would) in the session's real PostgreSQL.
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -182,3 +183,34 @@ def test_a_store_that_cannot_reach_its_server_says_so(postgres: PostgresCluster)
     with pytest.raises(StorageUnavailable) as problem:
         PostgresStore(unused, busy_timeout_s=1.0)
     assert problem.value.kind == "unreachable"
+
+
+def test_a_database_server_that_goes_away_answers_503_and_is_found_again(
+    make_gateway: Callable[..., GatewayProcess], loc: str
+) -> None:
+    """The server stopped under a running gateway (a crash, a failover): 503 with
+    ``storage: unreachable`` while it is gone, orders taken again once it is back."""
+    cluster = PostgresCluster.in_temp_dir("kds-pg-gone-")
+    try:
+        cluster.start()
+        gateway = make_gateway(
+            database=cluster.create_database(), settings={"database": {"busy_timeout_s": 2.0}}
+        )
+        gateway.register(loc)
+        gen = OrderGenerator(seed=32, location=loc)
+        cluster.stop()
+        order = gen.order()
+        answer = gateway.send_order(loc, order)
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["storage"] == "unreachable" and answer.headers["Retry-After"]
+        health = gateway.session.get(f"{gateway.base_url}/api/v1/health", timeout=10)
+        assert health.status_code == 503 and health.json()["storage"] == "unreachable"
+        cluster.restart()
+        wait_until(
+            lambda: gateway.send_order(loc, order).status_code == 200, 30, "orders taken again"
+        )
+        events = gateway.journal().events_after(loc, 0)
+        assert [e.order_id for e in events] == [order["orderId"]]
+    finally:
+        cluster.stop()
+        shutil.rmtree(cluster.directory, ignore_errors=True)
