@@ -167,12 +167,15 @@ class PostgresStore:
             name="kds-gateway",
             open=False,
         )
+        self._migrated = threading.Event()
+        self._migrate_lock = threading.Lock()
+        self.pool.open(wait=False)
         try:
-            self.pool.open(wait=True, timeout=busy_timeout_s)
-        except PoolTimeout as problem:
-            self.pool.close()
-            raise StorageUnavailable("unreachable", f"{self.describe()}: {problem}") from None
-        self._migrate()
+            self._ensure_migrated(busy_timeout_s)
+        except StorageUnavailable as problem:
+            # A gateway (or a worker restarted) during an outage starts anyway and answers
+            # 503 until the server is back; the schema is checked on the first connection.
+            log.error("database %s unreachable at start: %s", self.describe(), problem.detail)
 
     def _configure(self, conn: psycopg.Connection[Any]) -> None:
         # A write waits this long for another's row lock, then answers 503 (SQLite's
@@ -188,6 +191,8 @@ class PostgresStore:
     @contextmanager
     def connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection[Any]]:
         """A pooled connection; database errors inside the block become storage errors."""
+        if not self._migrated.is_set():
+            self._ensure_migrated(timeout)
         try:
             with self.pool.connection(timeout=timeout) as conn:
                 yield conn
@@ -253,8 +258,24 @@ class PostgresStore:
     def close(self) -> None:
         self.pool.close()
 
-    def _migrate(self) -> None:
-        with self.connection() as conn, conn.transaction():
+    def _ensure_migrated(self, timeout: float | None) -> None:
+        """Create or migrate the schema once, on the first connection that works."""
+        with self._migrate_lock:
+            if self._migrated.is_set():
+                return
+            try:
+                with self.pool.connection(timeout=timeout) as conn:
+                    self._migrate(conn)
+            except (psycopg.Error, PoolTimeout) as error:
+                kind = fault_kind(error)
+                if kind is None:
+                    raise StorageError(str(error)) from error
+                self.health.failed(kind, str(error).strip())
+                raise StorageUnavailable(kind, str(error).strip()) from error
+            self._migrated.set()
+
+    def _migrate(self, conn: psycopg.Connection[Any]) -> None:
+        with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
             conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             row = conn.execute("SELECT version FROM schema_version").fetchone()

@@ -179,10 +179,20 @@ def test_a_read_only_database_answers_503_and_recovers_losing_nothing(
 
 
 def test_a_store_that_cannot_reach_its_server_says_so(postgres: PostgresCluster) -> None:
+    """It starts anyway (a gateway or worker started during an outage answers 503 until the
+    server is back) and says why at every use."""
     unused = postgres.url("postgres").replace(str(postgres.port), "1")
-    with pytest.raises(StorageUnavailable) as problem:
-        PostgresStore(unused, busy_timeout_s=1.0)
-    assert problem.value.kind == "unreachable"
+    store = PostgresStore(unused, busy_timeout_s=1.0)
+    try:
+        fault = store.health.fault
+        assert fault is not None and fault.kind == "unreachable"
+        with pytest.raises(StorageUnavailable) as problem:
+            store.read().execute("SELECT 1")
+        assert problem.value.kind == "unreachable"
+        checked = store.check()
+        assert checked is not None and checked.kind == "unreachable"
+    finally:
+        store.close()
 
 
 def test_a_database_server_that_goes_away_answers_503_and_is_found_again(
@@ -190,7 +200,9 @@ def test_a_database_server_that_goes_away_answers_503_and_is_found_again(
 ) -> None:
     """The server stopped under a running gateway (a crash, a failover): 503 with
     ``storage: unreachable`` while it is gone, orders taken again once it is back."""
-    cluster = PostgresCluster.in_temp_dir("kds-pg-gone-")
+    # Durable (fsync, synchronous commit): the session's cluster is not, and an immediate
+    # stop of that one forgets its last commits.
+    cluster = PostgresCluster.in_temp_dir("kds-pg-gone-", durable=True)
     try:
         cluster.start()
         gateway = make_gateway(
