@@ -131,7 +131,19 @@ class PgTransaction:
 
     def execute(self, sql: str, parameters: Any = (), /) -> Any:
         named = isinstance(parameters, Mapping)
+        if named:
+            parameters = {name: _storable(value) for name, value in parameters.items()}
+        else:
+            parameters = [_storable(value) for value in parameters]
         return self._conn.execute(_convert(sql, named), parameters)
+
+
+def _storable(value: Any) -> Any:
+    """PostgreSQL's text cannot hold NUL: a NUL a client sent (an idempotency key, a reason)
+    is stored as U+FFFD, the same way every time, so it still matches itself."""
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    return value
 
 
 class _Reader:

@@ -226,3 +226,19 @@ def test_a_database_server_that_goes_away_answers_503_and_is_found_again(
     finally:
         cluster.stop()
         shutil.rmtree(cluster.directory, ignore_errors=True)
+
+
+def test_a_nul_in_a_key_or_reason_is_stored_and_still_matches_itself(
+    shared_gateway: GatewayProcess, loc: str
+) -> None:
+    """PostgreSQL's text cannot hold NUL; the store keeps U+FFFD in its place, so a retried
+    status with the same odd key is still recognised (never a 5xx)."""
+    gateway = shared_gateway
+    gateway.register(loc)
+    order = OrderGenerator(seed=33, location=loc).order()
+    assert gateway.send_order(loc, order).status_code == 200
+    device = gateway.enroll_device(loc)
+    first = gateway.post_status(device, order["orderId"], 50, key="k\x00ey", reason="r\x00")
+    again = gateway.post_status(device, order["orderId"], 50, key="k\x00ey", reason="r\x00")
+    assert first.status_code == 200 and first.json()["accepted"], first.text
+    assert again.status_code == 200 and again.json() == first.json()
