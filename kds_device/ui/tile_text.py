@@ -13,6 +13,7 @@ from datetime import datetime, tzinfo
 from kds_device.domain.board import AgeClass
 from kds_device.domain.lines import LineKind, TicketLine
 from kds_device.domain.order import Order, OrderType
+from kds_device.domain.urgency import MINUTES_BOUND_S, Urgency
 from kds_device.ui.theme import AGE_WORD, Palette
 
 #: Longest run of characters without a break point before we insert one (hostile payloads).
@@ -55,23 +56,26 @@ def format_timer(seconds: float) -> str:
     return f"{sign}{minutes:02d}:{secs:02d}"
 
 
-def format_due(
-    order: Order, to_promise: float | None, age: AgeClass, tz: tzinfo | None = None
-) -> str:
-    """Time left to the promised pickup as markup: ``due 4 min``, ``8 min over`` (red),
-    ``scheduled 19:30`` for an order not started yet."""
-    promised = order.promised_time
-    if age is AgeClass.UPCOMING and promised is not None:
-        return f"scheduled {_local_hm(promised, tz)}"
-    if to_promise is None:
+def format_due(urgency: Urgency, asap: bool, tz: tzinfo | None = None) -> str:
+    """The promise as markup, in words that agree with the urgency: ``due 4 min``,
+    ``for 19:30`` (scheduled), ``8 min over`` (bold, only when LATE), ``scheduled 19:30``
+    while upcoming. Far from the promise (a wrong clock, an old test order) it names the
+    promised clock time, ``due 13:05``, never "10736 min over"; a LATE ticket inside its
+    finishing margin says ``due 13:05`` too, never "LATE" beside "due 2 min"."""
+    promised, to_promise = urgency.promised, urgency.to_promise_s
+    if promised is None or to_promise is None:
         return ""
+    clock = _local_hm(promised, tz)
+    if urgency.level is AgeClass.UPCOMING:
+        return f"scheduled {clock}"
+    late = urgency.level is AgeClass.LATE
     minutes = int(abs(to_promise) // 60)
-    if to_promise < 0:
+    if abs(to_promise) > MINUTES_BOUND_S or (late and to_promise > 0):
+        return f"[b]due {clock}[/b]" if late else f"due {clock}"
+    if to_promise < 0 or minutes == 0:
         return f"[b]{minutes} min over[/b]" if minutes else "[b]due now[/b]"
-    if minutes == 0:
-        return "[b]due now[/b]"
-    if not order.asap and promised is not None:
-        return f"for {_local_hm(promised, tz)}"
+    if not asap:
+        return f"for {clock}"
     return f"due {minutes} min"
 
 
