@@ -62,7 +62,9 @@ class Urgency:
         return self.level is AgeClass.LATE
 
 
-def timer_start_mono(order: Order, arrived_wall: datetime, arrived_mono: float, lead_s: float) -> float:
+def timer_start_mono(
+    order: Order, arrived_wall: datetime, arrived_mono: float, lead_s: float
+) -> float:
     """When the ticket's timer starts on the monotonic clock: arrival, or for a scheduled
     order its start-by as seen from the wall clock at arrival."""
     promised = order.promised_time

@@ -319,7 +319,7 @@ class BoardApp(App):
             if self.last_order_wall is not None:
                 meta[LAST_ORDER] = self.last_order_wall.isoformat()
             try:
-                self.store.save(tickets, meta)
+                self.store.save(tickets, meta, now)
                 if outcome.removed:
                     self.store.delete(outcome.removed)
                 self._saved_seq = self.last_seq

@@ -40,9 +40,7 @@ def test_an_old_ticket_with_its_promise_ahead_is_hurry_never_late(
     assert board.late_count(now) == 0
 
 
-def test_a_promise_passed_is_late_whatever_the_age(
-    clock: FakeTime, orders: OrderGenerator
-) -> None:
+def test_a_promise_passed_is_late_whatever_the_age(clock: FakeTime, orders: OrderGenerator) -> None:
     board = make_board(finish_margin_s=120.0)
     payload = orders.order(orderType=2, **promised_in(clock, 4))
     board.receive_order(payload, clock())
