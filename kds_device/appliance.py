@@ -88,6 +88,7 @@ def _run_board(
     from kds_device.ui.app import BoardApp
 
     app = BoardApp(config, inbox, link.outbox, data_dir=directory, link=None)
+    app.clock_note = link.clock.note
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %d: stopping", signum)

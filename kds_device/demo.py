@@ -160,6 +160,9 @@ def run_demo(args: argparse.Namespace) -> int:
     if args.screenshot:
         _schedule_screenshot(app, Path(args.screenshot), args.screenshot_after, Clock, Window)
     feed.start()
+    chain_link = getattr(getattr(feed, "chain", None), "link", None)
+    if chain_link is not None:
+        app.clock_note = chain_link.clock.note
     try:
         app.run()
     finally:

@@ -104,6 +104,8 @@ class BoardApp(App):
         self._events: list[Any] = []
         #: Orders to put on a fresh board at start, each with its age in seconds (the demo).
         self.preload: list[tuple[Mapping[str, Any], float]] = []
+        #: What the bar says about this screen's clock ("" when right): ClockCheck.note.
+        self.clock_note: Callable[[Instant], str] = lambda _now: ""
 
     # ---- lifecycle ----------------------------------------------------------------------
 
@@ -439,6 +441,7 @@ class BoardApp(App):
                 self.outbox_pending,
                 self.last_order_wall,
                 self.tz,
+                clock_note=self.clock_note(now),
             )
         )
         self.screen.undo_bar.text = undo_text(self.board, now)

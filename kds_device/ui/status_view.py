@@ -25,6 +25,7 @@ class StatusView:
     pending: int
     last_order: str
     page: str
+    clock_note: str = ""  # "CLOCK NOT SYNCED", "CLOCK 11 h SLOW"; "" when the clock is right
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def status_view(
     pending: int,
     last_order: datetime | None,
     tz: tzinfo | None,
+    clock_note: str = "",
 ) -> StatusView:
     workable = [t for t in board.open_tickets() if t.workable]
     pages = board.pages()
@@ -99,6 +101,7 @@ def status_view(
         pending=pending,
         last_order=last,
         page=page,
+        clock_note=clock_note,
     )
 
 

@@ -1,0 +1,102 @@
+"""Is this screen's clock right? Checked against the gateway's HTTP Date header (a real HTTP
+server on loopback) and systemd's time synchronisation state (issue 9, point 8)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from kds_device.adapters.clock_sync import ClockCheck, describe_offset, timesync_synchronized
+from kds_device.adapters.gateway_client import GatewayClient
+from kds_device.domain.clock import Instant
+
+
+class SkewedGateway(ThreadingHTTPServer):
+    """Answers every GET with ``{}`` and a Date header ``skew`` away from the true time."""
+
+    skew = timedelta(0)
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        body = json.dumps({"status": "ok"}).encode()
+        self.send_response_only(200)
+        stamp = datetime.now(UTC) + self.server.skew  # type: ignore[attr-defined]
+        self.send_header("Date", format_datetime(stamp, usegmt=True))
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def gateway() -> Iterator[SkewedGateway]:
+    server = SkewedGateway(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def now() -> Instant:
+    return Instant(datetime.now(UTC), time.monotonic())
+
+
+def ask(gateway: SkewedGateway, check: ClockCheck) -> str:
+    client = GatewayClient(f"http://127.0.0.1:{gateway.server_address[1]}", "t", clock=check)
+    try:
+        assert client.health()
+    finally:
+        client.close()
+    return check.note(now())
+
+
+def test_the_gateways_date_names_a_wrong_clock(gateway: SkewedGateway) -> None:
+    check = ClockCheck(timesync=lambda: True)
+    assert ask(gateway, check) == "", "a right clock is not mentioned"
+    gateway.skew = timedelta(hours=11)  # the gateway is 11 h ahead: this clock is behind
+    assert ask(gateway, check) == "CLOCK 11 h SLOW"
+    gateway.skew = timedelta(minutes=-5)
+    assert ask(gateway, check) == "CLOCK 5 min FAST"
+
+
+def test_an_old_answer_no_longer_counts_and_systemd_decides(gateway: SkewedGateway) -> None:
+    probes: list[bool] = []
+
+    def unsynced() -> bool:
+        probes.append(False)
+        return False
+
+    check = ClockCheck(timesync=unsynced, fresh_s=600.0)
+    assert ask(gateway, check) == ""  # the gateway agrees: right, whatever systemd says
+    assert probes == []
+    later = now().later(601)
+    deadline = time.monotonic() + 10
+    while check.note(later) != "CLOCK NOT SYNCED":
+        assert time.monotonic() < deadline, "the probe thread never answered"
+        time.sleep(0.02)
+    assert probes
+
+
+def test_systemd_timesync_flag_file(tmp_path: Path) -> None:
+    flag = tmp_path / "synchronized"
+    flag.touch()
+    assert timesync_synchronized(flag) is True
+
+
+def test_offsets_in_words() -> None:
+    assert describe_offset(-11 * 3600) == "CLOCK 11 h SLOW"
+    assert describe_offset(300) == "CLOCK 5 min FAST"
+    assert describe_offset(45) == "CLOCK 1 min FAST"
