@@ -26,7 +26,7 @@ class SkewedGateway(ThreadingHTTPServer):
 
 
 class Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         body = json.dumps({"status": "ok"}).encode()
         self.send_response_only(200)
         stamp = datetime.now(UTC) + self.server.skew  # type: ignore[attr-defined]
