@@ -139,8 +139,8 @@ def run_demo(args: argparse.Namespace) -> int:
     from kds_device.ui.app import BoardApp
 
     config = load_config(config_file())
-    if not config.display.channels:
-        config.display.channels = dict(CHANNELS)
+    for channel, name in CHANNELS.items():  # the simulator's channels, unless configured
+        config.display.channels.setdefault(channel, name)
     if args.fullscreen:
         Window.fullscreen = "auto"
     data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="kds-demo-"))

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from kds_device.domain.board import AgeClass
+from kds_device.domain.channels import channel_name
 from kds_device.domain.lines import LineKind, TicketLine
 from kds_device.domain.order import Order, OrderType
 from kds_device.domain.urgency import MINUTES_BOUND_S, Urgency
@@ -100,9 +101,7 @@ def who_markup(order: Order) -> str:
 def source_text(order: Order, channels: dict[int, str]) -> str:
     """Row 3: the REMAKE / TEST badges first (never cut: the row shortens from the right),
     then channel name and brand."""
-    channel = channels.get(order.channel, "") if order.channel is not None else ""
-    if not channel and order.channel is not None:
-        channel = f"channel {order.channel}"
+    channel = channel_name(order.channel, channels)
     badges = [b for b, on in (("REMAKE", order.remake), ("TEST", order.test_order)) if on]
     parts = [f"[b]{b}[/b]" for b in badges]
     parts += [escape(p) for p in (channel, clean(order.brand, 40)) if p]
