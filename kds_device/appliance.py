@@ -87,7 +87,8 @@ def _run_board(
 
     from kds_device.ui.app import BoardApp
 
-    app = BoardApp(config, inbox, link.outbox, data_dir=directory, link=None)
+    # the board reads the time corrected by the gateway's while this clock is off
+    app = BoardApp(config, inbox, link.outbox, data_dir=directory, link=None, now=link.clock.now)
     app.clock_note = link.clock.note
 
     def stop(signum: int, _frame: FrameType | None) -> None:

@@ -162,7 +162,7 @@ def run_demo(args: argparse.Namespace) -> int:
     feed.start()
     chain_link = getattr(getattr(feed, "chain", None), "link", None)
     if chain_link is not None:
-        app.clock_note = chain_link.clock.note
+        app.now, app.clock_note = chain_link.clock.now, chain_link.clock.note
     try:
         app.run()
     finally:

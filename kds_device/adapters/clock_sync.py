@@ -9,7 +9,11 @@
   thread: it talks to D-Bus and must never stall the board).
 
 Promises are wall-clock times, so a wrong clock moves every "due in"; ages do not (they run
-on the monotonic clock). The board says so in its status bar until the clock is right.
+on the monotonic clock). The board says so in its status bar until the clock is right, and
+meanwhile reads the time through :meth:`ClockCheck.now`: the local clock corrected by the
+gateway's, so promises and the age of an order that waited at the gateway come out right even
+on a Pi whose clock is minutes or hours off. The correction is dropped as soon as the local
+clock is stepped (NTP fixing it) and renewed by the next answer.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -80,7 +84,8 @@ class ClockCheck:
         self.probe_every_s = probe_every_s
         self._mono = mono
         self._lock = threading.Lock()
-        self._offset: tuple[float, float] | None = None  # (local - gateway seconds, mono seen)
+        # (local - gateway seconds, mono when seen, local wall - mono then: a step changes it)
+        self._offset: tuple[float, float, float] | None = None
         self._synced: bool | None = None
         self._probed_at: float | None = None
         self._probing = False
@@ -98,7 +103,7 @@ class ClockCheck:
         # Date has whole seconds and is written before the answer travels: allow for both
         offset = (local - remote).total_seconds() - 0.5
         with self._lock:
-            self._offset = (offset, mono)
+            self._offset = (offset, mono, local.timestamp() - mono)
 
     def offset_s(self, now_mono: float) -> float | None:
         """Local clock minus the gateway's, when a fresh answer told us."""
@@ -106,6 +111,21 @@ class ClockCheck:
             if self._offset is None or now_mono - self._offset[1] > self.fresh_s:
                 return None
             return self._offset[0]
+
+    def now(self) -> Instant:
+        """The time the board should use: the system clock, corrected by the gateway's while
+        the two disagree by more than ``tolerance_s`` (and the local clock was not stepped
+        since they were compared)."""
+        return self.corrected(Instant(datetime.now(UTC), self._mono()))
+
+    def corrected(self, local: Instant) -> Instant:
+        with self._lock:
+            offset = self._offset
+        if offset is None or abs(offset[0]) <= self.tolerance_s:
+            return local
+        if abs((local.wall.timestamp() - local.mono) - offset[2]) > self.tolerance_s:
+            return local  # the local clock was stepped since: the correction no longer holds
+        return Instant(local.wall - timedelta(seconds=offset[0]), local.mono)
 
     def note(self, now: Instant) -> str:
         """What the status bar says about the clock: "" when right (or when nothing can tell)."""

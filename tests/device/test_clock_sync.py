@@ -100,3 +100,45 @@ def test_offsets_in_words() -> None:
     assert describe_offset(-11 * 3600) == "CLOCK 11 h SLOW"
     assert describe_offset(300) == "CLOCK 5 min FAST"
     assert describe_offset(45) == "CLOCK 1 min FAST"
+
+
+def test_a_fast_clock_does_not_inflate_the_age_of_an_order_that_waited(
+    gateway: SkewedGateway,
+) -> None:
+    """The issue's probe: a clock 5 min fast made every order 5 min older. The board reads
+    the time corrected by the gateway's, which also stamped the order's journal time."""
+    from kds_device.domain import Board, Event, EventType
+    from kds_device.domain.timestamps import format_timestamp
+    from kds_device.sim.orders import OrderGenerator
+
+    gateway.skew = timedelta(minutes=-5)  # the gateway's clock is right; ours is 5 min fast
+    check = ClockCheck(timesync=lambda: True)
+    assert ask(gateway, check) == "CLOCK 5 min FAST"
+    now_local = now()
+    corrected = check.corrected(now_local)
+    assert abs((now_local.wall - corrected.wall).total_seconds() - 300) < 3
+    journaled_at = corrected.wall - timedelta(seconds=40)  # the gateway's time, 40 s ago
+    payload = OrderGenerator(seed=5, clock=lambda: journaled_at).order(_created="")
+    event = Event(
+        1,
+        "loc",
+        EventType.ORDER_RECEIVED,
+        payload["orderId"],
+        {"payload": payload},
+        at=format_timestamp(journaled_at),
+    )
+    board = Board()
+    board.apply_event(event, check.now())
+    ticket = board.ticket(payload["orderId"])
+    assert ticket is not None
+    assert 35 <= board.elapsed_s(ticket, check.now()) <= 45, "40 s old, not 5 min 40 s"
+    # NTP steps the local clock: the correction is dropped at once, the age does not move
+    stepped = Instant(now_local.wall - timedelta(minutes=5), now_local.mono)
+    assert check.corrected(stepped) == stepped
+
+
+def test_no_correction_while_the_clocks_agree(gateway: SkewedGateway) -> None:
+    check = ClockCheck(timesync=lambda: True)
+    ask(gateway, check)
+    local = now()
+    assert check.corrected(local) == local
