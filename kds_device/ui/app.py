@@ -427,6 +427,11 @@ class BoardApp(App):
         if now.mono - self._last_prune > PRUNE_EVERY_S:
             self._last_prune = now.mono
             self._commit(self.board.prune(now))
+            try:  # a fresh (wall, mono) pair in the board file: ages after a reboot
+                if self.store is not None:
+                    self.store.save([], None, now)
+            except Exception:
+                log.exception("saving the clock frame failed")
         self._refresh_chrome()
 
     def _refresh_chrome(self) -> None:

@@ -183,3 +183,24 @@ def test_old_files_without_monotonic_times_are_read_with_bounds(
     ticket: Any = board.ticket(payload["orderId"])
     assert board.elapsed_s(ticket, clock()) <= MAX_DOWNTIME_S
     store.close()
+
+
+def test_an_empty_save_refreshes_the_clock_frame(tmp_path: Path) -> None:
+    """The app saves the (wall, mono) pair every few minutes even when nothing changed, so a
+    reboot adds only the real downtime."""
+    clock = FakeTime()
+    orders = OrderGenerator(seed=9, clock=lambda: clock.now.wall)
+    path = tmp_path / "board.db"
+    store = BoardStore(path, boot_id="boot-1")
+    board = Board(BoardSettings())
+    payload = orders.order(orderType=1, pickupTime="", estimatedPickupTime="", deliveryTime="")
+    board.receive_order(payload, clock())
+    store.save(board.tickets(), None, clock())
+    store.save([], None, clock.advance(4 * 3600))  # four quiet hours, then the heartbeat
+    store.close()
+    clock.now = Instant(clock.now.wall + timedelta(minutes=2), 5.0)  # a 2-minute power cut
+    board, store = restart(path, clock(), boot_id="boot-2")
+    ticket = board.ticket(payload["orderId"])
+    assert ticket is not None
+    assert board.elapsed_s(ticket, clock()) == pytest.approx(4 * 3600 + 120)
+    store.close()
