@@ -8,7 +8,9 @@ The model, in the words the docs use:
   ``hurry_s`` of it, and HURRY too once its age passes the kitchen's own late threshold
   (the kitchen's target is missed, the customer's promise still holds). Otherwise on time.
 * A ticket **without a promise** ages on the kitchen's thresholds alone: HURRY from
-  ``caution_s``, LATE from ``late_s`` (per order type).
+  ``caution_s``, LATE from ``late_s`` (per order type). So does an ASAP order whose promise
+  lies more than ``MINUTES_BOUND_S`` ahead: no ASAP order is promised that far out, so a
+  clock (ours, the channel's) is wrong, and the ticket must still turn LATE.
 * A **scheduled** order waits UPCOMING until its start-by (promise minus
   ``scheduled_lead_s``), then counts like any other. It leaves UPCOMING as soon as either
   clock says its start-by has come: the monotonic clock (immune to NTP steps) or the wall
@@ -91,15 +93,16 @@ def assess(order: Order, start_mono: float, now: Instant, rules: UrgencyRules) -
         if elapsed < 0:
             elapsed = wall_elapsed  # the wall clock was corrected since it arrived
     limits = rules.thresholds
-    if promised is None:
+    to_promise = (promised - now.wall).total_seconds() if promised is not None else None
+    if to_promise is None or (order.asap and to_promise > MINUTES_BOUND_S):
+        # no promise, or one no ASAP order can have (a clock is wrong): the age decides
         if elapsed >= limits.late_s:
             level = AgeClass.LATE
         elif elapsed >= limits.caution_s:
             level = AgeClass.CAUTION
         else:
             level = AgeClass.ON_TIME
-        return Urgency(level, elapsed, None, None)
-    to_promise = (promised - now.wall).total_seconds()
+        return Urgency(level, elapsed, to_promise, promised)
     to_finish = to_promise - rules.finish_margin_s
     if to_finish <= 0:
         level = AgeClass.LATE
@@ -111,8 +114,12 @@ def assess(order: Order, start_mono: float, now: Instant, rules: UrgencyRules) -
 
 
 def late_at(order: Order, arrived_wall: datetime, rules: UrgencyRules) -> datetime:
-    """The wall-clock moment the ticket becomes LATE: the sort key of the board."""
+    """The wall-clock moment the ticket becomes LATE: the sort key of the board. An ASAP
+    promise too far from the arrival to believe counts as none (as in :func:`assess`)."""
     promised = order.promised_time
+    by_age = arrived_wall + timedelta(seconds=rules.thresholds.late_s)
     if promised is None:
-        return arrived_wall + timedelta(seconds=rules.thresholds.late_s)
+        return by_age
+    if order.asap and (promised - arrived_wall).total_seconds() > MINUTES_BOUND_S:
+        return by_age
     return promised - timedelta(seconds=rules.finish_margin_s)

@@ -83,3 +83,23 @@ def test_without_a_promise_the_kitchen_thresholds_decide(
     assert board.age_class(ticket, clock.advance(299)) is AgeClass.ON_TIME
     assert board.age_class(ticket, clock.advance(2)) is AgeClass.CAUTION
     assert board.age_class(ticket, clock.advance(180)) is AgeClass.LATE
+
+
+def test_an_asap_promise_no_order_can_have_is_not_trusted(
+    clock: FakeTime, orders: OrderGenerator
+) -> None:
+    """With the clock 11 h behind, an ASAP order's promise looks 11 h away: its age still
+    turns it LATE, and it sorts by that."""
+    board = make_board()
+    payload = orders.order(orderType=1, **promised_in(clock, 11 * 60 + 15))
+    board.receive_order(payload, clock())
+    ticket = board.ticket(payload["orderId"])
+    assert ticket is not None
+    fresh = orders.order(orderType=1, **promised_in(clock, 20))
+    board.receive_order(fresh, clock.advance(8 * 60 + 1))
+    assert board.age_class(ticket, clock()) is AgeClass.LATE
+    assert board.late_count(clock()) == 1
+    assert board.open_tickets()[0] is ticket, "the late one first"
+    # the clock is corrected: the promise is believable again and decides
+    now = clock.step_wall(11 * 3600)
+    assert board.age_class(ticket, now) is AgeClass.CAUTION
