@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from kds_device.domain.board import AgeClass
 from kds_device.domain.channels import channel_name
@@ -72,6 +72,9 @@ def format_due(urgency: Urgency, asap: bool, tz: tzinfo | None = None) -> str:
     late = urgency.level is AgeClass.LATE
     minutes = int(abs(to_promise) // 60)
     if abs(to_promise) > MINUTES_BOUND_S or (late and to_promise > 0):
+        now = promised - timedelta(seconds=to_promise)
+        if promised.astimezone(tz).date() != now.astimezone(tz).date():
+            clock = promised.astimezone(tz).strftime("%d %b %H:%M")  # not today: say the day
         return f"[b]due {clock}[/b]" if late else f"due {clock}"
     if to_promise < 0 or minutes == 0:
         return f"[b]{minutes} min over[/b]" if minutes else "[b]due now[/b]"

@@ -41,9 +41,11 @@ def test_due_text_agrees_with_late_and_never_shows_absurd_minutes() -> None:
     inside_margin = Urgency(AgeClass.LATE, 600.0, 90.0, promised)
     assert tile_text.format_due(inside_margin, True, UTC) == "[b]due 13:05[/b]"
     ancient = Urgency(AgeClass.LATE, 600.0, -10736 * 60.0, promised)
-    assert tile_text.format_due(ancient, True, UTC) == "[b]due 13:05[/b]"
+    assert tile_text.format_due(ancient, True, UTC) == "[b]due 22 Nov 13:05[/b]"
+    two_hours_over = Urgency(AgeClass.LATE, 600.0, -2 * 3600.0, promised)
+    assert tile_text.format_due(two_hours_over, True, UTC) == "[b]due 13:05[/b]"
     far_ahead = Urgency(AgeClass.ON_TIME, 60.0, 11 * 3600.0, promised)
-    assert tile_text.format_due(far_ahead, True, UTC) == "due 13:05"
+    assert tile_text.format_due(far_ahead, True, UTC) == "due 13:05"  # from 02:05, same day
 
 
 def test_order_text_never_becomes_markup() -> None:
