@@ -4,6 +4,7 @@ name Deliverect's channels without any configuration."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from email.utils import format_datetime
 
@@ -77,3 +78,24 @@ def test_tiles_name_deliverect_channels_without_configuration(board_app: BoardDr
     (order,) = board_app.add_orders(1, channel=39)
     source = board_app.tile(order["orderId"]).source_text
     assert "iFood" in source and "channel 39" not in source, source
+
+
+@pytest.mark.parametrize("step_h", [3, -3])
+def test_a_clock_step_and_a_restart_leave_the_timer_alone(
+    board_app: BoardDriver, step_h: int
+) -> None:
+    (order,) = board_app.add_orders(1, orderType=1, **promise(board_app, 25))
+    board_app.advance(120)
+    board_app.clock.step_wall(step_h * 3600)  # NTP steps the clock...
+    board_app.restart()  # ...and the app restarts (a crash, an update)
+    board_app.advance(1)
+    tile = board_app.tile(order["orderId"])
+    assert re.search(r"(?<![\d:])02:01", tile.clock_text), (
+        "2 min, not 3 h 2 min: " + tile.clock_text
+    )
+    bar = board_app.app.screen.status_bar
+    said_late = "LATE" in words(board_app, order["orderId"])
+    assert said_late == ("1 LATE" in bar.late_text), (
+        words(board_app, order["orderId"]),
+        bar.late_text,
+    )
