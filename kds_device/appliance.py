@@ -85,10 +85,10 @@ def _run_board(
     )
     from kivy.clock import Clock
 
-    from kds_device.ui.app import BoardApp
+    from kds_device.board_setup import build_board_app
 
     # the board reads the time corrected by the gateway's while this clock is off
-    app = BoardApp(config, inbox, link.outbox, data_dir=directory, link=None, now=link.clock.now)
+    app = build_board_app(config, inbox, link.outbox, data_dir=directory, now=link.clock.now)
     app.clock_note = link.clock.note
 
     def stop(signum: int, _frame: FrameType | None) -> None:

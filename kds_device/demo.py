@@ -136,7 +136,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    from kds_device.ui.app import BoardApp
+    from kds_device.board_setup import build_board_app
 
     config = load_config(config_file())
     for channel, name in CHANNELS.items():  # the simulator's channels, unless configured
@@ -154,7 +154,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
         feed = sink = ChainFeed(data_dir, inbox, args.rate, args.prefill, args.seed)
         link = None  # the device link reports the real state
-    app = BoardApp(config, inbox, sink, data_dir=data_dir, link=link)
+    app = build_board_app(config, inbox, sink, data_dir=data_dir, link=link)
     if link is not None:
         app.preload = prefill(args.prefill, args.seed, datetime.now(UTC))
     if args.screenshot:
@@ -162,7 +162,7 @@ def run_demo(args: argparse.Namespace) -> int:
     feed.start()
     chain_link = getattr(getattr(feed, "chain", None), "link", None)
     if chain_link is not None:
-        app.now, app.clock_note = chain_link.clock.now, chain_link.clock.note
+        app.core.now, app.clock_note = chain_link.clock.now, chain_link.clock.note
     try:
         app.run()
     finally:
