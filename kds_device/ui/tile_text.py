@@ -117,6 +117,8 @@ def line_markup(line: TicketLine, allergy: re.Pattern[str] | None, voided: bool 
     lines are struck through in plain white (legible on its red tile)."""
     if voided:
         return f"[s]{_void_line(line)}[/s]"
+    if line.kind is LineKind.PROBLEM or line.flag:
+        return problem_markup(line)
     text = _highlight(clean(line.text), allergy) if line.allergy else escape(clean(line.text))
     warn = f"[font={SYMBOL_FONT}]{colour('⚠', Palette.ALLERGY)}[/font] " if line.allergy else ""
     if line.kind is LineKind.ITEM:
@@ -133,6 +135,13 @@ def line_markup(line: TicketLine, allergy: re.Pattern[str] | None, voided: bool 
     else:
         out = warn + colour(f"[b]NOTE:[/b] [i]{text}[/i]", Palette.NOTE)
     return out
+
+
+def problem_markup(line: TicketLine) -> str:
+    """A line the order got wrong, as the tablet sent it: "NO ITEMS - check the tablet" on
+    its own, or the item followed by its flag ("? Burger  CHECK qty -1"), bold in the alert
+    colour so the cook asks before cooking."""
+    return colour(f"[b]{escape(plain_line(line))}[/b]", Palette.ALLERGY)
 
 
 def _void_line(line: TicketLine) -> str:
@@ -165,6 +174,8 @@ def body_markup(
 def plain_line(line: TicketLine) -> str:
     """The text the row counter measures (markup-free, as wide as what is drawn)."""
     text = clean(line.text)  # measured bold: wider than the capitals of an allergy word
+    if line.kind is LineKind.PROBLEM or line.flag:
+        return f"{INDENT * line.depth}{clean(line.label())}"
     warn = "⚠ " if line.allergy else ""
     if line.kind is LineKind.ITEM:
         qty = f"{line.quantity}x" if line.quantity != 1 else "1"
