@@ -40,6 +40,7 @@ bench: system venv
 	$(PY) bench/board.py
 	$(PY) bench/gateway_ingest.py
 	$(PY) bench/latency.py
+	$(PY) bench/soak.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
