@@ -301,11 +301,13 @@ def measure(count: int, rate: float, gateway_workers: int | None, traced: bool) 
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     logging.basicConfig(level=logging.WARNING)
+    from kds_device.ui.window_config import configure_window
+
+    configure_window((1280, 800), fullscreen=False, mouse=False)  # as `kds-device run` does
+    from kivy.clock import Clock
     from kivy.config import Config
 
     Config.set("graphics", "maxfps", "60")  # Kivy's default, said out loud: a normal screen
-    from kivy.clock import Clock
-
     Clock._max_fps = 60.0
 
     from kds_device.config import ConnectionConfig

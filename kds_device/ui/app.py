@@ -44,6 +44,7 @@ from kds_device.runtime.messages import (
 from kds_device.ui.board_screen import BoardScreen
 from kds_device.ui.crisp import crisp_default_texture
 from kds_device.ui.keys import KeyInput
+from kds_device.ui.screens import Screens
 from kds_device.ui.sound import Sounds
 from kds_device.ui.status_view import LinkAlarm, recall_entries, status_view, undo_text
 from kds_device.ui.theme import Palette
@@ -114,7 +115,7 @@ class BoardApp(App):
         self.screen.on_tile_tap = self.tap
         self.screen.status_bar.bind(on_button=lambda _bar, name: self._button(name))
         self.screen.undo_bar.bind(on_undo=lambda _bar: self.perform(Action.UNDO))
-        manager = ScreenManager(transition=NoTransition())
+        manager = Screens(transition=NoTransition())
         board_screen = Screen(name="board")
         board_screen.add_widget(self.screen)
         manager.add_widget(board_screen)
@@ -136,7 +137,10 @@ class BoardApp(App):
             self.device.bumpbar,
             lambda action, source: self.inbox.post(ActionRequested(action, source)),
         )
-        trigger = Clock.create_trigger(self._drain, 0)
+        # A free trigger (with the app's "free_all" clock, see window_config) wakes the main
+        # loop at once instead of at the next frame; other clocks only have the plain one.
+        make_trigger = getattr(Clock, "create_trigger_free", Clock.create_trigger)
+        trigger = make_trigger(self._drain, 0)
         self._events = [
             trigger,
             Clock.schedule_interval(self.tick, 1.0),

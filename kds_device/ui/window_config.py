@@ -25,3 +25,8 @@ def configure_window(size: tuple[int, int], fullscreen: bool, mouse: bool) -> No
     # does not change, and 2x MSAA doubled every frame's cost on software GL (the window's
     # clear + swap alone went from 3 ms to 15 ms at 1280x800 under llvmpipe).
     Config.set("graphics", "multisamples", "0")
+    # Kivy's "free_all" clock: frames stay at maxfps (60) while nothing happens, but a "free"
+    # event (the inbox's wake-up, see BoardApp) ends the wait for the next frame at once, so an
+    # order that arrives between frames is applied and drawn now, not up to a frame later.
+    # Read when kivy.clock is first imported: this must run before that.
+    Config.set("kivy", "kivy_clock", "free_all")
