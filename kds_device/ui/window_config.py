@@ -1,11 +1,14 @@
 """Kivy's window settings, which it reads at import time: set them before importing kivy.
 
-Only ``kivy.config`` is imported here, so calling this first is safe.
+Only ``kivy.config`` is imported here, so calling this first is safe. It also fixes glibc's
+heap behaviour for the board's process (see :mod:`kds_device.ui.heap`).
 """
 
 from __future__ import annotations
 
 import os
+
+from kds_device.ui.heap import keep_heap_small
 
 
 def configure_window(size: tuple[int, int], fullscreen: bool, mouse: bool) -> None:
@@ -13,6 +16,7 @@ def configure_window(size: tuple[int, int], fullscreen: bool, mouse: bool) -> No
     demo); on the kitchen panel it stays off, because the touch provider configured by the
     installer is the one input and a second provider makes every tap two touches."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")
+    keep_heap_small()  # before Kivy, SDL and Mesa allocate anything
     from kivy.config import Config
 
     Config.set("graphics", "width", str(size[0]))
