@@ -21,17 +21,19 @@ wires them. ``--trace`` adds trace points along the path (``bench/latency_trace.
 prints where the time goes. Runs under Xvfb; without ``DISPLAY`` it re-executes itself under
 ``xvfb-run``.
 
-    .venv/bin/python bench/latency.py [--orders 300] [--rate 2] [--trace]
+    .venv/bin/python bench/latency.py [--orders 300] [--rate 2] [--trace] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import dataclasses
 import http.client
 import json
 import logging
 import os
+import pstats
 import subprocess
 import sys
 import tempfile
@@ -120,20 +122,29 @@ class Sender(threading.Thread):
 
 SIM_CHILD = """
 import sys, time
-from kds_device.sim.serving import start_simulator
+from urllib.parse import unquote
+from kds_device.sim.deliverect_api import create_app
+from kds_device.sim.serving import ServerThread
 
-def on_call(call):
-    print(call.order_id, time.perf_counter(), flush=True)
+app = create_app("bench", "bench-secret", 86400.0)
 
-running = start_simulator("bench", "bench-secret", on_call=on_call)
-print("URL", running.base_url, flush=True)
+def arrival(environ, start_response):  # the moment a status reaches Deliverect's door
+    path = environ.get("PATH_INFO", "")
+    if path.startswith("/kds/orderStatus/"):
+        print(unquote(path.rsplit("/", 1)[1]), time.perf_counter(), flush=True)
+    return app(environ, start_response)
+
+server = ServerThread(arrival, "127.0.0.1", 0, name="deliverect-sim").start()
+print("URL", server.url, flush=True)
 sys.stdin.read()  # until the bench closes our stdin
 """
 
 
 class SimProcess:
     """The simulated Deliverect in its own process (as Deliverect is), reporting when each
-    status arrives: in the bench's process it would wait for the board's frames (the GIL)."""
+    status request arrives (before the simulator checks it against Deliverect's OpenAPI
+    document, which takes it 5-20 ms): in the bench's process it would also wait for the
+    board's frames (the GIL)."""
 
     def __init__(self, trace: Trace) -> None:
         self.client_id, self.client_secret = "bench", "bench-secret"
@@ -175,9 +186,11 @@ class Screen:
     """The board's main loop, as ``App.run`` runs it (Kivy's clock at its frame rate), plus
     what a cook does: each new tile is bumped by touch ``BUMP_AFTER_S`` after it is drawn."""
 
-    def __init__(self, board: Any, trace: Trace) -> None:
+    def __init__(self, board: Any, trace: Trace, profiled: bool = False) -> None:
         self.board = board
         self.trace = trace
+        self.profiled = profiled
+        self.flips = 0
         self.waiting: set[str] = set()  # posted, not drawn yet
         self._lock = threading.Lock()
         self._in_frame: list[str] = []
@@ -191,6 +204,7 @@ class Screen:
     def _on_flip(self, *_args: Any) -> None:
         # Runs while the frame is being flipped (before the swap itself): note which tiles
         # this frame draws; they count as shown when the loop iteration returns.
+        self.flips += 1
         screen = self.board.app.screen
         with self._lock:
             self._in_frame = [i for i in self.waiting if screen.tile_for(i) is not None]
@@ -203,6 +217,9 @@ class Screen:
         Window.bind(on_flip=self._on_flip)
         self.frame_ms: list[float] = []
         deadline = time.monotonic() + timeout
+        profile = cProfile.Profile() if self.profiled else None
+        if profile is not None:
+            profile.enable()
         try:
             while not until():
                 began = time.perf_counter()
@@ -218,6 +235,10 @@ class Screen:
                     raise SystemExit(f"timed out: {len(self.waiting)} orders never drawn")
         finally:
             Window.unbind(on_flip=self._on_flip)
+            if profile is not None:
+                profile.disable()
+                print("the board's main loop, by own time:")
+                pstats.Stats(profile).sort_stats("tottime").print_stats(15)
 
     def _bump_due(self, now: float) -> None:
         app = self.board.app
@@ -255,10 +276,10 @@ class Phase:
 
 
 def run_phase(board: Any, gateway: Any, orders: Any, mode: str, count: int, rate: float,
-              trace: Trace, sim: SimProcess) -> Phase:  # fmt: skip
+              trace: Trace, sim: SimProcess, profiled: bool) -> Phase:  # fmt: skip
     bodies = [json.dumps(orders.order()).encode() for _ in range(WARM_UP + count)]
     sender = Sender(gateway, bodies, rate, trace)
-    screen = Screen(board, trace)
+    screen = Screen(board, trace, profiled)
     for order_id, _body, _headers in sender.requests:
         screen.expect(order_id)
     ids = [order_id for order_id, _b, _h in sender.requests]
@@ -271,8 +292,9 @@ def run_phase(board: Any, gateway: Any, orders: Any, mode: str, count: int, rate
     )
     frames = sorted(screen.frame_ms)
     print(
-        f"{mode}: {len(frames)} loop iterations, p50 {frames[len(frames) // 2]:.1f} ms, "
-        f"p99 {frames[int(len(frames) * 0.99)]:.1f} ms, max {frames[-1]:.1f}"
+        f"{mode}: {screen.flips} frames drawn in {len(frames)} turns of the main loop "
+        f"(a turn: p50 {frames[len(frames) // 2]:.1f} ms, p99 {frames[int(len(frames) * 0.99)]:.1f}"
+        f" ms, max {frames[-1]:.1f} ms)"
     )
     if sender.failure is not None:
         raise SystemExit(sender.failure)
@@ -295,7 +317,8 @@ def _summary(name: str, samples: list[float]) -> tuple[float, float]:
     return round(p50, 1), round(p99, 1)
 
 
-def measure(count: int, rate: float, gateway_workers: int | None, traced: bool) -> dict[str, Any]:
+def measure(count: int, rate: float, gateway_workers: int | None, traced: bool,
+            profiled: bool = False) -> dict[str, Any]:  # fmt: skip
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
@@ -348,7 +371,9 @@ def measure(count: int, rate: float, gateway_workers: int | None, traced: bool) 
                 board.start()
                 try:
                     _settle(board, mode)
-                    phases.append(run_phase(board, gateway, orders, mode, count, rate, trace, sim))
+                    phases.append(
+                        run_phase(board, gateway, orders, mode, count, rate, trace, sim, profiled)
+                    )
                 finally:
                     board.stop()
         finally:
@@ -408,6 +433,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=2.0, help="orders per second")
     parser.add_argument("--trace", action="store_true", help="print where the time goes")
     parser.add_argument(
+        "--profile", action="store_true", help="profile the board's main loop (cProfile)"
+    )
+    parser.add_argument(
         "--gateway-workers",
         type=int,
         default=None,
@@ -415,7 +443,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     reexec_under_xvfb("1280x800x24")
-    print(json.dumps(measure(args.orders, args.rate, args.gateway_workers, args.trace)))
+    print(
+        json.dumps(measure(args.orders, args.rate, args.gateway_workers, args.trace, args.profile))
+    )
 
 
 if __name__ == "__main__":
