@@ -179,5 +179,5 @@ def _voided(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
     title = f"[b]{escape(text.display_id)}[/b]"
     row3_px = _row3(text, size, measure)
     return HeadPlan(
-        title, px, "[b]CANCELLED[/b]", px, "[b]TAP TO CLEAR[/b]", "", size.small_px, row3_px
+        title, px, "[b]CANCELLED[/b]", px, "[b]HOLD TO CLEAR[/b]", "", size.small_px, row3_px
     )

@@ -13,7 +13,7 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Stri
 from kivy.uix.boxlayout import BoxLayout
 
 from kds_device.ui.measure import text_width
-from kds_device.ui.status_view import StatusView
+from kds_device.ui.status_view import StatusView, elsewhere_texts
 from kds_device.ui.theme import Metrics, Palette
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -22,13 +22,16 @@ SEPARATOR = "   "
 
 
 class StatusBar(BoxLayout):
-    """Dispatches ``on_button(name)`` for "recall", "all_day" and "page"."""
+    """Dispatches ``on_button(name)`` for "recall", "all_day", "page", and "late" and
+    "cancelled" (the counts of those on other pages)."""
 
     info_text = StringProperty("")
     link_text = StringProperty("")
     link_rgba = ListProperty(Palette.rgba(Palette.GOOD))
     late_text = StringProperty("")
     page_text = StringProperty("")
+    late_away_text = StringProperty("")  # "2 late," : a button, jumps to the first
+    cancelled_away_text = StringProperty("")  # "1 cancelled on other pages": a button
     font_px = NumericProperty(18.0)
     button_px = NumericProperty(64.0)
     all_day_on = BooleanProperty(False)
@@ -68,6 +71,9 @@ class StatusBar(BoxLayout):
         self.link_text = link
         self.link_rgba = Palette.rgba(Palette.GOOD if view.link_ok else Palette.BAD)
         self.page_text = view.page
+        self.late_away_text, self.cancelled_away_text = elsewhere_texts(
+            view.late_elsewhere, view.cancelled_elsewhere, short=self.width < 1100
+        )
         self.paged = view.page.split(" ")[0] != "1/1"
         self.fit_info()
 
