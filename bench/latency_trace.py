@@ -148,8 +148,8 @@ def _wrap(owner: Any, name: str, before: Callable[..., None] | None = None,
 
 def install_device_hooks(trace: Trace) -> None:
     from kds_device.adapters import device_outbox, gateway_client, mqtt_feed, store
-    from kds_device.runtime import inbox
-    from kds_device.ui import app, board_screen
+    from kds_device.runtime import board_core, inbox
+    from kds_device.ui import board_screen
 
     by_mid: dict[int, str] = {}
 
@@ -175,8 +175,8 @@ def install_device_hooks(trace: Trace) -> None:
 
     _wrap(inbox.Inbox, "drain", after=drained)
     _wrap(
-        app.BoardApp,
-        "_handle",
+        board_core.BoardCore,
+        "handle",
         after=lambda _o, _self, message: trace.mark_many("applied", _order_ids([message])),
     )
     _wrap(

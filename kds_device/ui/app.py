@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
@@ -174,6 +174,12 @@ class BoardApp(App):
 
     def play(self, sound: str) -> None:
         self.sounds.play(sound)
+
+    def after_frame(self, callback: Callable[[], object]) -> None:
+        """At the start of the next turn of the loop, once this turn's frame has flipped: a
+        free event (the "free_all" clock) runs then without waiting for the next frame."""
+        schedule = getattr(Clock, "schedule_once_free", Clock.schedule_once)
+        schedule(lambda _dt: callback(), 0)
 
     def open_learn(self) -> None:
         """Open the bump bar's learn screen (the learn chord, or a caller such as a test)."""
