@@ -203,20 +203,30 @@ class Screen:
         with self._lock:
             self.waiting.add(order_id)
 
+    def _on_draw(self, *_args: Any) -> None:
+        # Bound handlers run before the window's own: the labels' textures are made (Kivy's
+        # tick_draw), the drawing itself is next.
+        self._draw_began = time.perf_counter()
+
     def _on_flip(self, *_args: Any) -> None:
         # Runs while the frame is being flipped (before the swap itself): note which tiles
         # this frame draws; they count as shown when the loop iteration returns.
+        drawn = time.perf_counter()
         self.flips += 1
         screen = self.board.app.screen
         with self._lock:
             self._in_frame = [i for i in self.waiting if screen.tile_for(i) is not None]
             self.waiting.difference_update(self._in_frame)
+        for order_id in self._in_frame:
+            self.trace.mark("textured", order_id, self._draw_began)
+            self.trace.mark("drawn", order_id, drawn)
 
     def run(self, until: Callable[[], bool], timeout: float) -> None:
         from kivy.base import EventLoop
         from kivy.core.window import Window
 
-        Window.bind(on_flip=self._on_flip)
+        Window.bind(on_flip=self._on_flip, on_draw=self._on_draw)
+        self._draw_began = 0.0
         self.frame_ms: list[float] = []
         deadline = time.monotonic() + timeout
         profile = cProfile.Profile() if self.profiled else None
@@ -236,7 +246,7 @@ class Screen:
                 if time.monotonic() > deadline:
                     raise SystemExit(f"timed out: {len(self.waiting)} orders never drawn")
         finally:
-            Window.unbind(on_flip=self._on_flip)
+            Window.unbind(on_flip=self._on_flip, on_draw=self._on_draw)
             if profile is not None:
                 profile.disable()
                 print("the board's main loop, by own time:")

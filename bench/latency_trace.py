@@ -18,6 +18,8 @@ Stages of an order (in path order):
 * ``drained``: the main loop took it from the inbox;
 * ``applied``: the board has the ticket (before saving);
 * ``rendered``: the page's widgets are updated;
+* ``textured``: Kivy made the labels' textures (its ``tick_draw``), the frame is drawn next;
+* ``drawn``: the frame's GL commands are issued (the swap is next: llvmpipe rasterizes then);
 * ``shown``: the frame that draws it has flipped (the bench);
 * ``saved``: the board file committed (SQLite, ``synchronous=FULL``);
 * ``acked``: the MQTT message was acknowledged to the broker.
@@ -43,7 +45,7 @@ from typing import Any
 
 ENV = "KDS_LATENCY_TRACE"
 
-COMMON = ("drained", "applied", "saved", "rendered", "shown", "acked")
+COMMON = ("drained", "applied", "saved", "rendered", "textured", "drawn", "shown", "acked")
 ORDER_STAGES = {
     "mqtt": ("post", "gw_commit", "pub_read", "pub_acked", "mqtt_recv", *COMMON),
     "longpoll": ("post", "gw_commit", "lp_read", "http_recv", *COMMON),
