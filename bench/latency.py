@@ -364,6 +364,18 @@ def measure(count: int, rate: float, gateway_workers: int | None, traced: bool,
     from tests.fixtures.mosquitto import Mosquitto
 
     logging.disable(logging.INFO)  # the fixtures' request logs would drown the figures
+    import gc
+
+    gc_pauses: list[tuple[int, float]] = []
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        else:
+            gc_pauses.append((info["generation"], (time.perf_counter() - gc_started[0]) * 1000))
+
+    gc.callbacks.append(on_gc)
     trace = Trace()
     if traced:
         install_device_hooks(trace)
@@ -427,6 +439,11 @@ def measure(count: int, rate: float, gateway_workers: int | None, traced: bool,
     results["bump_to_deliverect_p50_ms"], results["bump_to_deliverect_p99_ms"] = bump
     if traced:
         print_breakdown("bump path", trace.breakdown(bumped, BUMP_STAGES))
+    for generation in (0, 1, 2):
+        pauses = sorted(p for g, p in gc_pauses if g == generation)
+        if pauses:
+            print(f"gc gen {generation}: {len(pauses)} pauses, max {pauses[-1]:.1f} ms, "
+                  f"p50 {pauses[len(pauses) // 2]:.2f} ms")  # fmt: skip
     results["orders"] = count
     results["rate_per_s"] = rate
     results["clock_starts"] = "post"
