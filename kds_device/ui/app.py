@@ -27,7 +27,6 @@ from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 from kds_device.adapters.gpio_buttons import GpioBumpBar
 from kds_device.adapters.systemd_notify import notify
 from kds_device.domain.actions import Action
-from kds_device.domain.board import PAGE_CHANGED
 from kds_device.runtime.board_core import BoardCore
 from kds_device.ui.board_screen import BoardScreen
 from kds_device.ui.crisp import crisp_default_texture
@@ -158,7 +157,7 @@ class BoardApp(App):
         """After every pass: the changed tiles, the panels, the bars."""
         screen, core = self.screen, self.core
         if changed:
-            screen.render(changed, everything=PAGE_CHANGED in changed)
+            screen.render(changed)
         if screen.all_day_open != core.all_day_open:
             screen.open_all_day(core.all_day_open)
         if core.recall is None and screen.recall_open:
