@@ -15,11 +15,11 @@ bumped with a real touch a moment (``BUMP_AFTER_S``) after it is drawn, so bumps
 overlap as they do in a kitchen. ``*_from_2xx`` figures start the clock at the webhook's 2xx
 instead (what this bench measured before), ``webhook_2xx_*`` is the gateway's answer time.
 
-The parts are the real ones: Mosquitto and ``kds-gateway serve`` (gunicorn) as processes, the
-simulated Deliverect and the Kivy board (Xvfb) in this process, wired as ``kds-device run``
-wires them. ``--trace`` adds trace points along the path (``bench/latency_trace.py``) and
-prints where the time goes. Runs under Xvfb; without ``DISPLAY`` it re-executes itself under
-``xvfb-run``.
+The parts are the real ones: Mosquitto, ``kds-gateway serve`` (gunicorn) and the simulated
+Deliverect as processes (``bench/latency_parts.py``), the Kivy board (Xvfb) in this process,
+wired as ``kds-device run`` wires them. ``--trace`` adds trace points along the path
+(``bench/latency_trace.py``) and prints where the time goes. Runs under Xvfb; without
+``DISPLAY`` it re-executes itself under ``xvfb-run``.
 
     .venv/bin/python bench/latency.py [--orders 300] [--rate 2] [--trace] [--profile]
 """
@@ -29,12 +29,10 @@ from __future__ import annotations
 import argparse
 import cProfile
 import dataclasses
-import http.client
 import json
 import logging
 import os
 import pstats
-import subprocess
 import sys
 import tempfile
 import threading
@@ -46,6 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from latency_parts import Sender, SimProcess  # noqa: E402
 from latency_trace import (  # noqa: E402  (bench/ is on the path as the script's dir)
     BUMP_STAGES,
     ENV,
@@ -67,120 +66,6 @@ def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
     return ordered[index]
-
-
-class Sender(threading.Thread):
-    """Posts signed order webhooks at a steady rate on one keep-alive connection, noting the
-    time of each request's first byte and of its 2xx."""
-
-    def __init__(self, gateway: Any, bodies: list[bytes], rate: float, trace: Trace) -> None:
-        super().__init__(name="bench-sender", daemon=True)
-        from kds_device.gateway import hmac_auth
-
-        self.port = gateway.port
-        self.path = f"/deliverect/{LOCATION}/orders"
-        self.requests = [
-            (json.loads(body)["orderId"], body, {
-                "Content-Type": "application/json",
-                "User-Agent": "Deliverect/bench",
-                hmac_auth.HEADER: hmac_auth.sign(body, gateway.secret),
-            })
-            for body in bodies
-        ]  # fmt: skip
-        self.rate = rate
-        self.trace = trace
-        self.failure: str | None = None
-        self.late_s = 0.0  # the most a send started after its slot (a busy machine)
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        connection.connect()
-        start = time.perf_counter() + 0.1
-        try:
-            for index, (order_id, body, headers) in enumerate(self.requests):
-                slot = start + index / self.rate
-                wait = slot - time.perf_counter()
-                if wait > 0:
-                    time.sleep(wait)
-                self.late_s = max(self.late_s, time.perf_counter() - slot)
-                if connection.sock is None:
-                    connection.connect()  # the server closed the keep-alive: not timed
-                self.trace.mark("post", order_id)
-                connection.request("POST", self.path, body, headers)
-                response = connection.getresponse()
-                answer = response.read()
-                self.trace.mark("answered", order_id)
-                if response.status // 100 != 2:
-                    self.failure = f"order {order_id}: {response.status} {answer[:200]!r}"
-                    return
-        except (OSError, http.client.HTTPException) as error:
-            self.failure = f"sending orders failed: {error!r}"
-        finally:
-            connection.close()
-            self.done.set()
-
-
-SIM_CHILD = """
-import sys, time
-from urllib.parse import unquote
-from kds_device.sim.deliverect_api import create_app
-from kds_device.sim.serving import ServerThread
-
-app = create_app("bench", "bench-secret", 86400.0)
-
-def arrival(environ, start_response):  # the moment a status reaches Deliverect's door
-    path = environ.get("PATH_INFO", "")
-    if path.startswith("/kds/orderStatus/"):
-        print(unquote(path.rsplit("/", 1)[1]), time.perf_counter(), flush=True)
-    return app(environ, start_response)
-
-server = ServerThread(arrival, "127.0.0.1", 0, name="deliverect-sim").start()
-print("URL", server.url, flush=True)
-sys.stdin.read()  # until the bench closes our stdin
-"""
-
-
-class SimProcess:
-    """The simulated Deliverect in its own process (as Deliverect is), reporting when each
-    status request arrives (before the simulator checks it against Deliverect's OpenAPI
-    document, which takes it 5-20 ms): in the bench's process it would also wait for the
-    board's frames (the GIL)."""
-
-    def __init__(self, trace: Trace) -> None:
-        self.client_id, self.client_secret = "bench", "bench-secret"
-        self.trace = trace
-        self._received = threading.Condition()
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", SIM_CHILD],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        first = self.process.stdout.readline().split()
-        if first[:1] != ["URL"]:
-            raise SystemExit(f"the simulator did not start: {first}")
-        self.base_url = first[1]
-        threading.Thread(target=self._read, name="sim-reader", daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            order_id, at = line.split()
-            with self._received:
-                self.trace.mark("deliverect", order_id, float(at))
-                self._received.notify_all()
-
-    def wait_all(self, ids: list[str], timeout: float) -> bool:
-        with self._received:
-            received = self.trace.marks["deliverect"]
-            return self._received.wait_for(lambda: all(i in received for i in ids), timeout)
-
-    def stop(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(10)
 
 
 class Screen:
@@ -297,7 +182,7 @@ class Phase:
 def run_phase(board: Any, gateway: Any, orders: Any, mode: str, count: int, rate: float,
               trace: Trace, sim: SimProcess, profiled: bool) -> Phase:  # fmt: skip
     bodies = [json.dumps(orders.order()).encode() for _ in range(WARM_UP + count)]
-    sender = Sender(gateway, bodies, rate, trace)
+    sender = Sender(gateway, LOCATION, bodies, rate, trace)
     screen = Screen(board, trace, profiled)
     for order_id, _body, _headers in sender.requests:
         screen.expect(order_id)
