@@ -182,6 +182,8 @@ def _schedule_screenshot(app: Any, path: Path, after: float, clock: Any, window:
         app.stop()
 
     def arm(*_args: Any) -> None:
+        # counted from the first frame on screen: the clock's first tick can come late
+        window.unbind(on_flip=arm)
         clock.schedule_once(shoot, after)
 
-    app.bind(on_start=arm)
+    app.bind(on_start=lambda *_args: window.bind(on_flip=arm))

@@ -330,7 +330,7 @@ class Board:
         waited = _waited_s([order.created, placed_at], now)
         ticket.arrived_wall = now.wall - timedelta(seconds=waited)
         ticket.arrived_mono = now.mono - waited
-        ticket.payload = dict(payload)
+        ticket.payload_json = Ticket.encode_payload(payload)
         ticket.order = order
         ticket.lines = ticket_lines(order, self._allergy)
         outcome = Outcome(changed={order.order_id})
@@ -469,8 +469,9 @@ class Board:
     def restore(self, tickets: Iterable[Ticket]) -> None:
         """Load tickets saved by a store (their ``payload`` is parsed again)."""
         for ticket in tickets:
-            if ticket.payload is not None:
-                ticket.order = parse_order(ticket.payload)
+            payload = ticket.payload
+            if payload is not None:
+                ticket.order = parse_order(payload)
                 ticket.lines = ticket_lines(ticket.order, self._allergy)
             self._tickets[ticket.order_id] = ticket
             self._arrivals = max(self._arrivals, ticket.arrival)

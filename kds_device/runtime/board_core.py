@@ -63,6 +63,11 @@ class CoreView(Protocol):
     def open_learn(self) -> None:
         """Show the key-learning screen."""
 
+    def after_frame(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` once what was just shown is on screen (the next frame flipped):
+        the core saves the board and acknowledges messages then, so drawing never waits for
+        the disk."""
+
 
 class NoView:
     """A core without a screen (tests of the rules, tools): remembers what it was asked."""
@@ -80,6 +85,9 @@ class NoView:
 
     def open_learn(self) -> None:
         self.learn_opened += 1
+
+    def after_frame(self, callback: Callable[[], object]) -> None:
+        callback()  # no frames here: at once
 
 
 @dataclass(frozen=True)
@@ -134,6 +142,11 @@ class BoardCore:
         self.new_while_learning = 0
         self._main = threading.get_ident()
         self._last_prune = now().mono
+        #: Shown but not saved yet (saved once the frame showing it has flipped), and the
+        #: MQTT acknowledgements that wait for that save.
+        self._unsaved = Outcome()
+        self._acks: list[Callable[[], object]] = []
+        self._save_pending = False
 
     # ---- state --------------------------------------------------------------------------
 
@@ -160,6 +173,7 @@ class BoardCore:
             self.store = None
 
     def close(self) -> None:
+        self.persist()  # what was shown and not yet saved
         if self.store is not None:
             self.store.close()
             self.store = None
@@ -179,7 +193,8 @@ class BoardCore:
     # ---- messages -----------------------------------------------------------------------
 
     def drain(self) -> None:
-        """Apply everything in the inbox; acknowledge MQTT events once the board is saved."""
+        """Apply everything in the inbox and show it; the board is saved and MQTT events are
+        acknowledged once that frame is on screen (:meth:`persist`)."""
         outcome = Outcome()
         acks: list[Callable[[], object]] = []
         for message in self.inbox.drain():
@@ -189,13 +204,8 @@ class BoardCore:
                 log.exception("message %s skipped", type(message).__name__)
             if isinstance(message, EventsArrived) and callable(message.ack):
                 acks.append(message.ack)
-        if not self.commit(outcome):
-            return  # not saved: unacknowledged MQTT messages come again
-        for ack in acks:
-            try:
-                ack()
-            except Exception:
-                log.exception("event ack failed")
+        self._acks.extend(acks)
+        self.commit(outcome)
 
     def handle(self, message: Message) -> Outcome:
         now = self.now()
@@ -220,10 +230,12 @@ class BoardCore:
             return self._apply(message.action)
         return Outcome()
 
-    def commit(self, outcome: Outcome) -> bool:
-        """Hand status changes to the sink, then save the board: a crash in between leaves a
-        bump that is sent and a board that catches up from its echo, never a bump shown as
-        done that nobody sends. False when the board could not be saved."""
+    def commit(self, outcome: Outcome) -> None:
+        """Hand status changes to the sink, show the outcome, and have the board saved once
+        that frame is on screen. The sink stores a bump first (one small commit that also sets
+        it on its way to the gateway), the board file says "bumped" only after: a crash in
+        between leaves a bump that is sent and a board that catches up from its echo, never a
+        bump shown as done that nobody sends."""
         now = self.now()
         new_orders = outcome.alerts.count(Alert.NEW_ORDER)
         if new_orders:
@@ -235,14 +247,34 @@ class BoardCore:
                 self.sink.submit(change)
             except Exception:
                 log.exception("status sink refused %s", change)
-        saved = self._save(outcome)
+        self._unsaved.merge(Outcome(changed=set(outcome.changed), removed=set(outcome.removed)))
         self._keep_selection_on_page()
         if Alert.ORDER_VOIDED in outcome.alerts:
             self.view.play("alert")
         elif new_orders:
             self.view.play("chime")
         self.view.show(outcome.changed | outcome.removed)
-        return saved
+        if not self._save_pending:
+            self._save_pending = True
+            self.view.after_frame(self.persist)
+
+    def persist(self) -> bool:
+        """Save what was shown since the last save, then acknowledge the MQTT messages it
+        came from. False when the board could not be saved: those messages stay
+        unacknowledged (the broker delivers them again) and the changes are saved with the
+        next ones."""
+        self._save_pending = False
+        unsaved, self._unsaved = self._unsaved, Outcome()
+        acks, self._acks = self._acks, []
+        if not self._save(unsaved):
+            self._unsaved.merge(unsaved)
+            return False
+        for ack in acks:
+            try:
+                ack()
+            except Exception:
+                log.exception("event ack failed")
+        return True
 
     def _save(self, outcome: Outcome) -> bool:
         ids = outcome.changed - {PAGE_CHANGED}
