@@ -21,8 +21,10 @@ from kivy.uix.floatlayout import FloatLayout
 from kds_device.domain.board import PAGE_CHANGED, Board, Ticket
 from kds_device.domain.clock import Instant
 from kds_device.domain.layout import Segment
-from kds_device.domain.lines import allergy_pattern
+from kds_device.domain.lines import TicketLine, allergy_pattern
+from kds_device.ui import tile_text
 from kds_device.ui.all_day_panel import AllDayPanel
+from kds_device.ui.fonts import register_fonts
 from kds_device.ui.measure import RowCounter
 from kds_device.ui.offline_banner import OfflineBanner  # noqa: F401  (used in the .kv)
 from kds_device.ui.order_tile import OrderTile
@@ -62,6 +64,7 @@ class BoardScreen(FloatLayout):
         **kw: Any,
     ) -> None:
         super().__init__(**kw)
+        register_fonts()  # before any label draws a name in another script
         self.board = board
         self._now = now
         self.channels = channels
@@ -118,6 +121,10 @@ class BoardScreen(FloatLayout):
             self.recall.button_px = max(m.touch_px, m.row_px * 2.6)
             self.recall.size = (m.width, m.height - m.bar_px)
             self.recall.pos = (0, 0)
+
+    def _body_rows(self, line: TicketLine, voided: bool) -> list[str]:
+        counter = self._counter
+        return counter.rows(line, voided) if counter else [tile_text.escape(line.text)]
 
     def _line_rows(self, ticket: Ticket) -> list[int]:
         rows = self._rows.get(ticket.order_id)
@@ -189,7 +196,9 @@ class BoardScreen(FloatLayout):
                 or before is None
                 or before.segment != placed.segment
             ):
-                view = tile_view(ticket, placed.segment, self.allergy, self.channels)
+                view = tile_view(
+                    ticket, placed.segment, self.allergy, self.channels, self._body_rows
+                )
                 clock = clock_view(self.board, ticket, now, self.tz)
                 tile.show(view, clock, ticket.order_id == selected)
             elif selection_moved and ticket.order_id in (selected, self._selected):

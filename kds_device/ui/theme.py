@@ -121,10 +121,10 @@ class Metrics:
             header_id_px=round(body * 1.25),
             header_small_px=round(body * 0.8),
             header_tiny_px=max(12.0, round(body * 0.6)),
-            row1_px=round(row * 1.3),
-            row2_px=round(row * 0.9),
+            row1_px=round(row * 1.25),
+            row2_px=row,  # body size: the order type and the customer's name
             # the remainder, so the header plus the gap is exactly three rows
-            row3_px=3 * row - gap - round(row * 1.3) - round(row * 0.9),
+            row3_px=3 * row - gap - round(row * 1.25) - row,
             bar_px=float(bar),
             bar_font_px=max(16.0, round(bar * 0.4)),
             gap_px=float(gap),

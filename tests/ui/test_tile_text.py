@@ -6,7 +6,6 @@ import itertools
 from datetime import UTC, datetime
 
 from kds_device.domain.board import AgeClass
-from kds_device.domain.lines import LineKind, TicketLine, allergy_pattern
 from kds_device.domain.order import parse_order
 from kds_device.runtime.messages import Link, LinkChanged
 from kds_device.ui import tile_text
@@ -29,27 +28,6 @@ def test_due_text(orders) -> None:  # type: ignore[no-untyped-def]
     later = datetime(2026, 11, 22, 19, 30, tzinfo=UTC)
     scheduled = parse_order(orders.order(pickupTime=later.isoformat(), deliveryIsAsap=False))
     assert tile_text.format_due(scheduled, 5000, AgeClass.UPCOMING, UTC) == "scheduled 19:30"
-
-
-def test_order_text_never_becomes_markup() -> None:
-    line = TicketLine(LineKind.ITEM, "[b]x[/b] & [color=ff0000]y", quantity=2)
-    markup = tile_text.line_markup(line, None)
-    assert "[b]x" not in markup and "&bl;b&br;x" in markup and "&amp;" in markup
-
-
-def test_allergy_words_stand_out_and_void_strikes() -> None:
-    pattern = allergy_pattern(["nut"])
-    line = TicketLine(LineKind.REMARK, "no nut please", depth=1, allergy=True)
-    markup = tile_text.line_markup(line, pattern)
-    assert "[b]NUT[/b]" in markup and "⚠" in markup
-    void = tile_text.line_markup(line, pattern, voided=True)
-    assert void.startswith("[s]") and "[color" not in void, "struck through, plain white"
-    assert "no nut please" in void and "⚠" in void
-
-
-def test_long_words_are_broken() -> None:
-    cleaned = tile_text.clean("x" * 60)
-    assert max(len(w) for w in cleaned.split()) <= tile_text.MAX_WORD
 
 
 def test_link_words_and_ago() -> None:
