@@ -103,10 +103,10 @@ def main() -> int:
         return 0
     reexec_under_xvfb("1920x1080x24")
     results = {}
+    options = ["--prefill", str(args.prefill), "--seed", str(args.seed)]
     for width, height in SIZES:
         out = subprocess.run(
-            [sys.executable, __file__, "--one", f"{width}x{height}"]
-            + ["--prefill", str(args.prefill), "--seed", str(args.seed)],
+            [sys.executable, __file__, "--one", f"{width}x{height}", *options],
             check=True,
             capture_output=True,
             text=True,

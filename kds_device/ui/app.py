@@ -363,7 +363,7 @@ class BoardApp(App):
         if action in (Action.NEXT, Action.PREVIOUS):
             panel.move_cursor(1 if action is Action.NEXT else -1)
             return Outcome()
-        if action in (Action.BUMP, Action.RECALL):
+        if action is Action.BUMP:  # RECALL again closes the list (below)
             order_id = panel.cursor_order_id()
             self.screen.close_recall()
             return self.board.recall(order_id, now) if order_id else Outcome()

@@ -3,11 +3,11 @@ priorities are tested without a window.
 
 Highest priority first: the display id is never cut; the age word stays beside the timer
 while the id's font (down to body size), then the timer's, can make room, else it moves to
-row 2; past that the timer shrinks, and only then the id's font; row 2 is at body size: the order type in
-full, then the customer's name or the table (pickups need it; a name shows when at least
-four letters of it fit), then the due time, which moves to row 3 (small) when the name needs
-the room; continuation marks shorten, then go; row 3 (the due time, badges, channel) gets a
-little smaller before it shortens from the right. A cancelled ticket shows its id and CANCELLED
+row 2; past that the timer shrinks, and only then the id's font. Row 2 is at body size: the
+order type in full, then the customer's name or the table (pickups need it; a name shows
+when at least four letters of it fit), then the due time, which moves to row 3 (small) when
+the name needs the room; continuation marks shorten, then go; row 3 (badges, the due
+time, channel and brand) gets a little smaller before it shortens from the right. A cancelled ticket shows its id and CANCELLED
 in row 1 at one size.
 """
 
@@ -117,7 +117,11 @@ def plan_head(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
             title += f" [size={int(size.small_px)}]{mark}[/size]"
             break
     who, row2_right, row3_first, row2_px = _row2(text, word_up, size, measure)
-    source = " · ".join(p for p in (row3_first, text.source) if p)
+    parts = [p for p in text.source.split(" · ") if p]
+    badges = next((i for i, p in enumerate(parts) if not p.startswith("[b]")), len(parts))
+    if row3_first:  # after the badges (never cut), before channel and brand
+        parts.insert(badges, row3_first)
+    source = " · ".join(parts)
     row3_px = _row3(source, size, measure)
     return HeadPlan(title, id_px, clock, timer_px, who, row2_right, row2_px, row3_px, source)
 
