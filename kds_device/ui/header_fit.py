@@ -7,8 +7,8 @@ row 2; past that the timer shrinks, and only then the id's font. Row 2 is at bod
 order type in full, then the customer's name or the table (pickups need it; a name shows
 when at least four letters of it fit), then the due time, which moves to row 3 (small) when
 the name needs the room; continuation marks shorten, then go; row 3 (badges, the due
-time, channel and brand) gets a little smaller before it shortens from the right. A cancelled ticket shows its id and CANCELLED
-in row 1 at one size.
+time, channel and brand) gets a little smaller before it shortens from the right. A
+cancelled ticket shows its id and CANCELLED in row 1 at one size.
 """
 
 from __future__ import annotations
