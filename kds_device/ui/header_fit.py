@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from kds_device.ui.scripts import display_markup
+from kds_device.ui.theme import MIN_BODY_PX
 
 #: ``(plain text, font px) -> width in px`` of bold text.
 Measure = Callable[[str, float], float]
@@ -88,10 +89,12 @@ def plan_head(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
     if word_w and not word_up:
         # the word beside the timer: the id's font gives way first (down to body size),
         # then the timer's
-        for t_px in (size.timer_px, size.small_px):
+        # never below the smallest body size (18 px, the 7" panel's)
+        least = max(MIN_BODY_PX, size.small_px * 0.8)
+        for t_px in (size.timer_px, size.small_px, least):
             t_w = measure(text.timer, t_px)
             left = room - gap - word_w - t_w
-            i_px = fit_px(size.id_px, size.small_px, left, lambda p: measure(text.display_id, p))
+            i_px = fit_px(size.id_px, least, left, lambda p: measure(text.display_id, p))
             if measure(text.display_id, i_px) <= left:
                 word_up, timer_px, id_px, timer_w = True, t_px, i_px, t_w
                 id_w = measure(text.display_id, i_px)
@@ -119,8 +122,11 @@ def plan_head(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
     who, row2_right, row3_first, row2_px = _row2(text, word_up, size, measure)
     parts = [p for p in text.source.split(" · ") if p]
     badges = next((i for i, p in enumerate(parts) if not p.startswith("[b]")), len(parts))
-    if row3_first:  # after the badges (never cut), before channel and brand
+    # after the badges (never cut), before channel and brand: what row 2 had no room for
+    if row3_first:
         parts.insert(badges, row3_first)
+    if text.name and "  " not in who:  # the name, small, rather than not at all
+        parts.insert(badges, f"[b]{display_markup(text.name)}[/b]")
     source = " · ".join(parts)
     row3_px = _row3(source, size, measure)
     return HeadPlan(title, id_px, clock, timer_px, who, row2_right, row2_px, row3_px, source)

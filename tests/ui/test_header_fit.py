@@ -49,7 +49,7 @@ def test_the_age_word_stays_beside_the_timer_while_the_id_can_shrink_to_body_siz
 
 def test_then_the_timer_shrinks_then_the_id() -> None:
     long_id = HeadText("ABCDEFGHJKLM", word="LATE", timer="12:05", kind="PICKUP", due="due now")
-    size = sizes(250)
+    size = sizes(230)  # not even the id at 18 px, the word and the timer at 18 px
     plan = plan_head(long_id, size, measure)
     assert plan.clock_px == size.small_px and plan.title_px < size.id_px
     assert row1_width(plan, long_id, size) <= size.room
