@@ -5,6 +5,7 @@ each ticket once and keep the selected ticket in view."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from typing import Any
 
@@ -194,7 +195,7 @@ def test_no_column_stands_half_empty_and_a_ticket_shows_once(
     spec = board.layout_spec
     pages = board.pages()
     for page in pages:
-        for left, right in zip(page, page[1:], strict=False):
+        for left, right in itertools.pairwise(page):
             if not right or right[0].continued:
                 continue
             used = sum(s.rows(spec, board._rows_of(board.ticket(s.order_id))) for s in left)
