@@ -45,7 +45,7 @@ class AllDayPanel(Widget):
             if len(shown) + len(rows) > rows_free - (1 if left else 0):
                 more = len(counts) - index
                 shown = shown[: rows_free - 1] if len(shown) >= rows_free else shown
-                shown.append(f"[color=#7fdcff][b]{more} more[/b] (tap to close)[/color]")
+                shown.append(f"[color=#7fdcff][b]{more} more[/b][/color]")
                 self.text, self.hidden = "\n".join(shown), more
                 return
             shown.extend(rows)
