@@ -104,7 +104,7 @@ def paginate(tickets: Sequence[Ticket], spec: LayoutSpec) -> list[Page]:
     for ticket in tickets:
         order_id, line_rows = ticket[0], ticket[1]
         rows = [max(1, r) for r in line_rows]
-        given = ticket[2] if len(ticket) > 2 else ()  # type: ignore[misc]
+        given = ticket[2] if len(ticket) > 2 else ()
         glue = [bool(given[i]) if i < len(given) and i else False for i in range(len(rows))]
         whole_page = _cuts(rows, glue, spec, spec.rows, False)[-1].offset < spec.columns
         while True:
