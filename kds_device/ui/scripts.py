@@ -150,8 +150,9 @@ def shaped(text: str) -> str:
 
 
 def visual(row: str) -> str:
-    """One drawn row in display order (left to right on the screen)."""
-    return get_display(row, base_dir="L") if is_rtl(row) else row
+    """One drawn row of order text in display order (left to right on the screen); its base
+    direction is its first strong character's, so "فاطمة ع." ends on the left."""
+    return get_display(row) if is_rtl(row) else row
 
 
 def escape(text: str) -> str:

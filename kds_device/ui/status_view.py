@@ -114,7 +114,8 @@ def undo_text(board: Board, now: Instant) -> str:
         return ""
     left = board.settings.undo_window_s - (now.mono - board.last_bump[1])
     name = tile_text.escape(tile_text.clean(ticket.order.display_id, 24))
-    return f"Bumped [b]{name}[/b]  ({max(0, int(left + 0.999))} s)"
+    # the id first: on a narrow bar the end is what gets shortened
+    return f"[b]{name}[/b] bumped  ({max(0, int(left + 0.999))} s)"
 
 
 def recall_entries(board: Board, now: Instant, tz: tzinfo | None) -> list[RecallEntry]:
