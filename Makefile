@@ -44,5 +44,12 @@ bench: system venv
 	$(PY) bench/gateway_ingest.py
 	$(PY) bench/latency.py
 
+# The README's pictures: the offline demo (fixed seed) at the panel's and two bigger sizes.
+screenshot: system venv
+	for size in 800x480 1280x800 1920x1080; do \
+	  xvfb-run -a -s "-screen 0 1920x1080x24" $(VENV)/bin/kds-device demo --offline-demo \
+	    --seed 7 --size $$size --screenshot docs/board-$$size.png --screenshot-after 3 || exit 1; \
+	done
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

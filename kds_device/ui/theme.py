@@ -119,7 +119,8 @@ class Metrics:
         if panel_columns:
             panel_px = float(round((width - gap * (columns + 1)) / columns * 0.6))
         board_width = width - panel_px - (gap if panel_px else 0.0)
-        board_cols = max(1, min(8, int(board_width / least))) if panel_px else columns
+        # the panel costs the tickets width, not a column, while columns stay 80 % wide
+        board_cols = max(1, min(columns, int(board_width / (least * 0.8))))
         column_px = (board_width - gap * (board_cols + 1)) / board_cols
         usable = height - bar - gap * 2 - foot_px
         rows = max(6, int(usable // row))

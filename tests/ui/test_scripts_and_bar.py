@@ -132,6 +132,7 @@ def test_the_all_day_panel_says_what_it_cannot_show_and_is_narrow(board_app: Boa
     board_app.tap_widget(screen.status_bar.ids.all_day)
     panel = screen.all_day
     assert panel.width < column * 0.7, "not a whole column on the 7-inch panel"
+    assert screen.metrics.columns == 3, "the tickets keep their three columns"
     counts = panel.ids.counts
     board_app.wait_for(lambda: drawn_rows(counts) != [], what="the counts")
     rows = drawn_rows(counts)
