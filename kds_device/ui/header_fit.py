@@ -115,9 +115,11 @@ def plan_head(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
         clock = f"[b]{text.timer}[/b]" if text.timer else ""
     title = f"[b]{display_markup(text.display_id)}[/b]"
     left = room - (gap + right if right else 0.0) - id_w
+    marked = False
     for mark in text.marks:
         if measure(f" {mark}", size.small_px) <= left:
             title += f" [size={int(size.small_px)}]{mark}[/size]"
+            marked = True
             break
     who, row2_right, row3_first, row2_px = _row2(text, word_up, size, measure)
     parts = [p for p in text.source.split(" · ") if p]
@@ -127,6 +129,8 @@ def plan_head(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
         parts.insert(badges, row3_first)
     if text.name and "  " not in who:  # the name, small, rather than not at all
         parts.insert(badges, f"[b]{display_markup(text.name)}[/b]")
+    if text.marks and not marked:  # row 1 had no room: "goes on in the next column" here
+        parts.insert(0, f"[b]{text.marks[0]}[/b]")
     source = " · ".join(parts)
     row3_px = _row3(source, size, measure)
     return HeadPlan(title, id_px, clock, timer_px, who, row2_right, row2_px, row3_px, source)

@@ -124,3 +124,11 @@ def test_the_tabular_plan_equals_the_full_plan_for_every_timer() -> None:
                 assert plan_head_tabular(text, sizes(room), measure) == plan_head(
                     text, sizes(room), measure
                 )
+
+
+def test_a_continuation_mark_without_room_in_row_1_goes_to_row_3() -> None:
+    text = HeadText("ABCDEFGHJK", marks=("cont. »", "»"), timer="12:05", kind="PICKUP")
+    roomy = plan_head(text, sizes(600), measure)
+    assert "cont. »" in roomy.title and "»" not in roomy.source
+    narrow = plan_head(text, sizes(230), measure)
+    assert "»" not in narrow.title and narrow.source.startswith("[b]cont. »[/b]")
