@@ -121,7 +121,8 @@ def wrap(prefix: Word, words: Sequence[Word], room: float, measure: Measure) -> 
     """Rows of fragments: the prefix starts row 1; later rows start with the hanging indent."""
     prefix_w = measure(_plain(prefix))
     nbsp = max(1.0, measure(NBSP))
-    indent = Frag(NBSP * max(0, round(prefix_w / nbsp)))
+    # under the text, but never more than half the row (deep modifiers in a narrow tile)
+    indent = Frag(NBSP * max(0, round(min(prefix_w, room * 0.5) / nbsp)))
     indent_w = measure(indent.text) if indent.text else 0.0
     space = measure(" ")
     rows: list[list[Frag]] = [list(prefix)]

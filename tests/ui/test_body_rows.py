@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from kds_device.domain.lines import LineKind, TicketLine, allergy_pattern
 from kds_device.ui.body_rows import HYPHEN, NBSP, count_rows, line_rows
 from kds_device.ui.header_fit import plain
@@ -81,3 +84,20 @@ def test_all_day_names_wrap_with_a_hanging_indent() -> None:
     rows = drawn(count_rows(" 12", "Smokehouse Burger Deluxe", 180, measure))
     assert rows[0].startswith(" 12  Smokehouse")
     assert all(r.startswith(NBSP * 5) for r in rows[1:]) and len(rows) >= 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    words=st.lists(st.text(alphabet="abcdefghij", min_size=1, max_size=40), max_size=12),
+    room=st.integers(min_value=160, max_value=400),  # wider than the deepest prefix
+    depth=st.integers(min_value=0, max_value=2),
+)
+def test_rows_fit_and_lose_no_letter(words: list[str], room: int, depth: int) -> None:
+    line = TicketLine(LineKind.MODIFIER, " ".join(words), depth=depth + 1, quantity=2)
+    rows = drawn(line_rows(line, None, room, measure))
+    assert all(measure(r) <= room for r in rows), rows
+    text = "".join(
+        r.strip(NBSP).removesuffix(HYPHEN) if r.endswith(HYPHEN) else r.strip(NBSP) + " "
+        for r in rows
+    )
+    assert text.split() == ["+", "2x", *words], "every letter, in order, nothing added"
