@@ -83,7 +83,6 @@ class Metrics:
     body_px: float
     row_px: float
     header_id_px: float
-    header_small_px: float
     header_tiny_px: float
     row1_px: float
     row2_px: float
@@ -130,7 +129,6 @@ class Metrics:
             body_px=body,
             row_px=float(row),
             header_id_px=round(body * 1.25),
-            header_small_px=round(body * 0.8),
             header_tiny_px=max(12.0, round(body * 0.6)),
             row1_px=round(row * 1.25),
             row2_px=row,  # body size: the order type and the customer's name

@@ -18,10 +18,6 @@ from kds_device.ui.theme import AGE_WORD
 __all__ = ["clean", "display_markup", "escape"]
 
 
-def colour(text: str, hex_colour: str) -> str:
-    return f"[color={hex_colour}]{text}[/color]"
-
-
 def format_timer(seconds: float) -> str:
     """``mm:ss``, ``h:mm:ss`` past an hour; a scheduled order's negative clock shows ``-mm:ss``."""
     sign = "-" if seconds < 0 else ""
