@@ -4,10 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # Xvfb + Mesa: the tests draw the board on a virtual screen; Mosquitto: the real broker the
 # tests start; mtdev: Kivy's touch input library; systemd: systemd-analyze verifies the units;
-# fonts: the board's fallback fonts for names in other scripts (deploy/provision.sh installs
-# the same on a screen).
+# openssl: the site CA for the broker's TLS; fonts: the board's fallback fonts for names in
+# other scripts (deploy/provision.sh installs the same on a screen).
 APT_PACKAGES := xvfb xauth libgl1 libgl1-mesa-dri libegl1 libmtdev1 mosquitto mosquitto-clients systemd \
-	fonts-noto-core fonts-noto-cjk fonts-symbola fonts-dejavu-core
+	openssl fonts-noto-core fonts-noto-cjk fonts-symbola fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test system venv lint bench screenshot clean

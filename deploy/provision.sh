@@ -21,8 +21,12 @@ readonly GATEWAY_ETC=/etc/kds-gateway
 readonly GATEWAY_DATA=/var/lib/kds-gateway
 readonly UNIT_DIR=/etc/systemd/system
 readonly MOSQUITTO_CONF=/etc/mosquitto/conf.d/kds.conf
-readonly MOSQUITTO_PASSWD=/etc/mosquitto/kds.passwd
-readonly MOSQUITTO_ACL=/etc/mosquitto/kds.acl
+readonly MOSQUITTO_DYNSEC=/var/lib/mosquitto/kds-dynsec.json
+readonly MOSQUITTO_CERTS=/etc/mosquitto/certs
+# Left by older versions of this script (one shared screen user); removed when found.
+readonly OLD_MOSQUITTO_FILES=(/etc/mosquitto/kds.passwd /etc/mosquitto/kds.acl)
+readonly GATEWAY_TLS=/etc/kds-gateway/tls
+readonly DEVICE_CA=/etc/kds-device/gateway-ca.pem
 readonly STAMP=$VENV/.kds-provisioned-source
 
 DEVICE_PACKAGES=(
@@ -56,10 +60,16 @@ Screen:
                        probesysfs,provider=hidinput); e.g. for a panel mounted upside down:
                        "probesysfs,provider=hidinput,param=invert_x=1,param=invert_y=0"
   --re-enroll          enroll again even though this screen already is (needs --code)
+  --ca-file PATH       the site CA (PEM) of an https:// gateway with its own certificates
+                       (on the gateway: /etc/kds-gateway/tls/ca.pem); kept as $DEVICE_CA
 
 This Pi as the site's server:
   --with-gateway       also run the gateway here (kds-gateway.service, user kds-gateway)
-  --with-mosquitto     also run Mosquitto here: persistence on, no anonymous clients
+  --with-mosquitto     also run Mosquitto here: persistence on, no anonymous clients, one
+                       broker user per screen (dynamic security plugin, made by the gateway)
+  --with-tls           make a site CA and a server certificate (openssl, /etc/kds-gateway/tls):
+                       the gateway serves HTTPS, Mosquitto's screen listener is TLS (8883).
+                       Chosen when the gateway is first set up (docs/security.md)
   --public-url URL     the gateway's public base URL that Deliverect calls (with --with-gateway)
   --location ID        Deliverect location id: with --with-gateway and no --code, this screen
                        enrolls itself at the local gateway
@@ -81,8 +91,8 @@ EOF
 # ---------------------------------------------------------------------------------------------
 # Options
 
-GATEWAY_URL="" CODE="" NAME="" STATION="" ROTATION="" BUMPBAR="" TOUCH="" RE_ENROLL=0
-WITH_GATEWAY=0 WITH_MOSQUITTO=0 PUBLIC_URL="" LOCATION="" BROKER_HOST=""
+GATEWAY_URL="" CODE="" NAME="" STATION="" ROTATION="" BUMPBAR="" TOUCH="" RE_ENROLL=0 CA_FILE=""
+WITH_GATEWAY=0 WITH_MOSQUITTO=0 WITH_TLS=0 PUBLIC_URL="" LOCATION="" BROKER_HOST=""
 SOURCE="$CHECKOUT" PYTHON="" NO_START=0 DRY_RUN=0 INTERACTIVE=1
 
 die() {
@@ -102,8 +112,10 @@ while [[ $# -gt 0 ]]; do
     --bumpbar) need_value "$@"; BUMPBAR="$2"; shift 2 ;;
     --touch) need_value "$@"; TOUCH="$2"; shift 2 ;;
     --re-enroll) RE_ENROLL=1; shift ;;
+    --ca-file) need_value "$@"; CA_FILE="$2"; shift 2 ;;
     --with-gateway) WITH_GATEWAY=1; shift ;;
     --with-mosquitto) WITH_MOSQUITTO=1; shift ;;
+    --with-tls) WITH_TLS=1; shift ;;
     --public-url) need_value "$@"; PUBLIC_URL="$2"; shift 2 ;;
     --location) need_value "$@"; LOCATION="$2"; shift 2 ;;
     --broker-host) need_value "$@"; BROKER_HOST="$2"; shift 2 ;;
@@ -121,6 +133,8 @@ done
 [[ $RE_ENROLL -eq 0 || -n "$CODE" ]] || die "--re-enroll needs --code"
 [[ -z "$GATEWAY_URL" || "$GATEWAY_URL" =~ ^https?:// ]] || die "--gateway must start with http:// or https://"
 [[ $WITH_MOSQUITTO -eq 0 || $WITH_GATEWAY -eq 1 ]] || die "--with-mosquitto goes with --with-gateway (the gateway holds the broker's passwords)"
+[[ $WITH_TLS -eq 0 || $WITH_GATEWAY -eq 1 ]] || die "--with-tls goes with --with-gateway (it makes the gateway's certificates)"
+[[ -z "$CA_FILE" || -f "$CA_FILE" ]] || die "--ca-file: no such file $CA_FILE"
 
 # ---------------------------------------------------------------------------------------------
 # Reporting: every step says whether it changed something.
@@ -247,6 +261,7 @@ install_packages() {
     step "System packages"
     local wanted=("${DEVICE_PACKAGES[@]}") missing=() p
     [[ $WITH_MOSQUITTO -eq 0 ]] || wanted+=("${MOSQUITTO_PACKAGES[@]}")
+    [[ $WITH_TLS -eq 0 ]] || wanted+=(openssl) # deploy/site-pki.sh
     for p in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
     done
@@ -462,41 +477,87 @@ gateway_config() {
     KDS_DELIVERECT_HMAC_SECRET=$hmac KDS_DELIVERECT_CLIENT_ID=$client_id \
         KDS_DELIVERECT_CLIENT_SECRET=$client_secret \
         helper gateway-config --public-url "$PUBLIC_URL" --data-dir "$GATEWAY_DATA" \
-        --mqtt "$WITH_MOSQUITTO" --broker-host "$BROKER_HOST" |
+        --mqtt "$WITH_MOSQUITTO" --broker-host "$BROKER_HOST" \
+        --tls-dir "$([[ $WITH_TLS -eq 0 ]] || echo "$GATEWAY_TLS")" |
         install_content "$conf" 0640 "root:$GATEWAY_USER"
     GATEWAY_CHANGED=1
+}
+
+site_tls() {
+    step "Site certificates ($GATEWAY_TLS)"
+    [[ -n "$BROKER_HOST" ]] || BROKER_HOST=$(hostname -I 2>/dev/null | awk '{print $1}')
+    local names=("$(hostname)" localhost 127.0.0.1)
+    [[ -z "$BROKER_HOST" ]] || names=("$BROKER_HOST" "${names[@]}")
+    if [[ $DRY_RUN -eq 1 ]]; then
+        [[ -f "$GATEWAY_TLS/ca.pem" ]] || changed "make a site CA and a certificate for ${names[*]}"
+        return
+    fi
+    ensure_dir "$GATEWAY_TLS" 0750 "root:$GATEWAY_USER"
+    local made
+    made=$(bash "$SCRIPT_DIR/site-pki.sh" "$GATEWAY_TLS" "${names[@]}")
+    if [[ -n "$made" ]]; then
+        changed "$made"
+        GATEWAY_CHANGED=1 MOSQUITTO_CHANGED=1
+    fi
+    fix_mode "$GATEWAY_TLS/ca.key" 0600 root:root
+    fix_mode "$GATEWAY_TLS/server.key" 0640 "root:$GATEWAY_USER"
+    [[ -n "$CA_FILE" ]] || CA_FILE=$GATEWAY_TLS/ca.pem # this Pi's own screen
+}
+
+dynsec_plugin() {
+    local found
+    found=$(dpkg -L mosquitto 2>/dev/null | grep -m1 '/mosquitto_dynamic_security\.so$' || true)
+    [[ -n "$found" ]] || found=$(ls /usr/lib/*/mosquitto_dynamic_security.so 2>/dev/null | head -n1 || true)
+    [[ -n "$found" || $DRY_RUN -eq 1 ]] || die "Mosquitto's dynamic security plugin is missing (mosquitto >= 2.0)"
+    echo "${found:-/usr/lib/mosquitto_dynamic_security.so}"
 }
 
 mosquitto_config() {
     step "Mosquitto"
     local conf=$GATEWAY_ETC/gateway.toml
     if [[ $DRY_RUN -eq 1 && ! -f "$conf" ]]; then
-        changed "write $MOSQUITTO_CONF, $MOSQUITTO_PASSWD, $MOSQUITTO_ACL"
+        changed "write $MOSQUITTO_CONF, $MOSQUITTO_DYNSEC"
         return
     fi
     DIRTY=0
-    install_content "$MOSQUITTO_CONF" 0644 root:root <"$SCRIPT_DIR/mosquitto/kds.conf"
-    helper mqtt-acl "$conf" | install_content "$MOSQUITTO_ACL" 0640 root:mosquitto
-    # The password file holds salted hashes, so it differs on every write: write it only when the
-    # users it should hold are not exactly the ones in it.
-    local users have=""
-    users=$(helper mqtt-users "$conf")
-    [[ ! -f "$MOSQUITTO_PASSWD" ]] || have=$(cut -d: -f1 "$MOSQUITTO_PASSWD" | sort | tr '\n' ' ')
-    if [[ "$have" == "$(tr ' ' '\n' <<<"$users" | sort | tr '\n' ' ')" ]]; then
-        fix_mode "$MOSQUITTO_PASSWD" 0640 root:mosquitto
-    else
-        changed "write $MOSQUITTO_PASSWD (users: $users)"
-        if [[ $DRY_RUN -eq 0 ]]; then
-            local tmp
-            tmp=$(mktemp)
-            helper mqtt-passwords "$conf" >"$tmp"
-            mosquitto_passwd -U "$tmp"
-            install -m 0640 -o root -g mosquitto "$tmp" "$MOSQUITTO_PASSWD"
-            rm -f "$tmp"
-        fi
-        DIRTY=1
+    local tls_args=()
+    if [[ $WITH_TLS -eq 1 ]]; then
+        tls_args=(--tls-dir "$MOSQUITTO_CERTS")
+        ensure_dir "$MOSQUITTO_CERTS" 0755 root:root
+        install_content "$MOSQUITTO_CERTS/kds-ca.pem" 0644 root:root <"$GATEWAY_TLS/ca.pem"
+        install_content "$MOSQUITTO_CERTS/kds-server.pem" 0644 root:root <"$GATEWAY_TLS/server.pem"
+        install_content "$MOSQUITTO_CERTS/kds-server.key" 0640 root:mosquitto <"$GATEWAY_TLS/server.key"
     fi
+    helper mosquitto-conf --template "$SCRIPT_DIR/mosquitto/kds.conf" --plugin "$(dynsec_plugin)" \
+        --dynsec-file "$MOSQUITTO_DYNSEC" "${tls_args[@]}" |
+        install_content "$MOSQUITTO_CONF" 0644 root:root
+    # The plugin's file: Mosquitto rewrites it as the gateway adds and removes screens, so it is
+    # written here only when new, or when the gateway's broker password in gateway.toml changed
+    # (a rotated password reaches the broker; the screens in it are kept).
+    local rendered status=0
+    rendered=$(helper mqtt-dynsec "$conf" --existing "$MOSQUITTO_DYNSEC") || status=$?
+    case $status in
+    0)
+        if [[ -f "$MOSQUITTO_DYNSEC" ]] && systemd_running && systemctl is-active --quiet mosquitto; then
+            changed "stop mosquitto.service to re-key the gateway's broker user"
+            act systemctl stop mosquitto
+        fi
+        install_content "$MOSQUITTO_DYNSEC" 0600 mosquitto:mosquitto <<<"$rendered"
+        GATEWAY_CHANGED=1
+        ;;
+    10) fix_mode "$MOSQUITTO_DYNSEC" 0600 mosquitto:mosquitto ;;
+    *) die "cannot write $MOSQUITTO_DYNSEC (see above)" ;;
+    esac
+    local old
+    for old in "${OLD_MOSQUITTO_FILES[@]}"; do
+        if [[ -e "$old" ]]; then
+            changed "remove $old (replaced by the dynamic security plugin)"
+            act rm -f "$old"
+            DIRTY=1
+        fi
+    done
     [[ $DIRTY -eq 0 ]] || MOSQUITTO_CHANGED=1
+    [[ $WITH_TLS -eq 1 ]] || note "screens reach the broker and the gateway in clear on the LAN: --with-tls encrypts both"
 }
 
 is_enrolled() { [[ -f "$DATA/enrollment.json" ]]; }
@@ -513,7 +574,10 @@ enroll() {
             note "the local gateway is not running (--no-start): enroll later by running this again"
             return
         fi
-        [[ -n "$GATEWAY_URL" ]] || GATEWAY_URL=http://127.0.0.1:8080
+        if [[ -z "$GATEWAY_URL" ]]; then
+            GATEWAY_URL=http://127.0.0.1:8080
+            [[ ! -f "$GATEWAY_TLS/server.pem" ]] || GATEWAY_URL=https://localhost:8080
+        fi
         if [[ $DRY_RUN -eq 0 ]]; then
             CODE=$(as_user "$GATEWAY_USER" "$VENV/bin/kds-gateway" --config "$GATEWAY_ETC/gateway.toml" \
                 enroll-code --location "$LOCATION" | tail -n1)
@@ -529,10 +593,15 @@ enroll() {
     local station
     station=$(helper read-toml "$ETC/config.toml" display.station 2>/dev/null || echo "${STATION:-Kitchen}")
     changed "enroll at $GATEWAY_URL as '$NAME' (station $station)"
+    local ca_args=()
+    if [[ -n "$CA_FILE" ]]; then
+        install_content "$DEVICE_CA" 0644 root:root <"$CA_FILE"
+        ca_args=(--ca-file "$DEVICE_CA")
+    fi
     if [[ $DRY_RUN -eq 0 ]]; then
         as_user "$APP_USER" env KDS_DEVICE_DATA_DIR="$DATA" KDS_DEVICE_CONFIG="$ETC/config.toml" \
             "$VENV/bin/kds-device" enroll --gateway "$GATEWAY_URL" --code "$CODE" \
-            --name "$NAME" --station "$station"
+            --name "$NAME" --station "$station" "${ca_args[@]}"
         is_enrolled || die "enrollment reported success but $DATA/enrollment.json is missing"
     fi
     APP_CHANGED=1
@@ -578,6 +647,7 @@ main() {
     install_app
     device_config
     kivy_config
+    [[ $WITH_TLS -eq 0 ]] || site_tls
     [[ $WITH_GATEWAY -eq 0 ]] || gateway_config
     [[ $WITH_MOSQUITTO -eq 0 ]] || mosquitto_config
     units

@@ -8,13 +8,16 @@ Commands (each prints the file to stdout; nothing here writes system files):
   read-toml      one value of a TOML file
   kivy-config    Kivy's config.ini for a touch panel (needs Kivy)
   gateway-config the gateway's TOML (secrets from the environment)
-  mqtt-acl / mqtt-users / mqtt-passwords   Mosquitto files from the gateway's TOML
+  mosquitto-conf the broker's conf.d file (dynamic security plugin; TLS listener with --tls-dir)
+  mqtt-dynsec    the dynamic security plugin's file from the gateway's TOML, keeping the screens
+                 already in it; exit 10 = unchanged (the gateway's password still matches)
 """
 
 from __future__ import annotations
 
 import argparse
 import configparser
+import importlib.util
 import io
 import json
 import os
@@ -30,7 +33,7 @@ from typing import Any
 UNCHANGED = 10
 ROTATIONS = (0, 90, 180, 270)
 GATEWAY_MQTT_USER = "kds-gateway"
-SCREEN_MQTT_USER = "kds-screen"
+TLS_PORT = 8883
 
 DEVICE_HEADER = """\
 # KDS screen settings, read by kds-device at start (systemctl restart kds-device to apply).
@@ -69,9 +72,17 @@ def main(argv: list[str] | None = None) -> int:
     gateway.add_argument("--data-dir", required=True)
     gateway.add_argument("--mqtt", choices=("0", "1"), default="0")
     gateway.add_argument("--broker-host", default="")
+    gateway.add_argument("--tls-dir", default="", help="site PKI (ca.pem, server.pem/key)")
 
-    for name in ("mqtt-acl", "mqtt-users", "mqtt-passwords"):
-        commands.add_parser(name).add_argument("gateway_config", type=Path)
+    conf = commands.add_parser("mosquitto-conf")
+    conf.add_argument("--template", type=Path, required=True)
+    conf.add_argument("--plugin", required=True)
+    conf.add_argument("--dynsec-file", required=True)
+    conf.add_argument("--tls-dir", default="", help="where kds-ca.pem, kds-server.pem/key are")
+
+    dynsec = commands.add_parser("mqtt-dynsec")
+    dynsec.add_argument("gateway_config", type=Path)
+    dynsec.add_argument("--existing", type=Path, required=True)
 
     args = parser.parse_args(argv)
     try:
@@ -88,7 +99,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "gateway-config":
             return gateway_config(args)
-        return mqtt_files(args.command, args.gateway_config)
+        if args.command == "mosquitto-conf":
+            sys.stdout.write(mosquitto_conf(args))
+            return 0
+        return mqtt_dynsec(args.gateway_config, args.existing)
     except (ValueError, KeyError, OSError, tomllib.TOMLDecodeError) as error:
         print(f"provision: {error}", file=sys.stderr)
         return 2
@@ -290,18 +304,24 @@ def gateway_config(args: argparse.Namespace) -> int:
         "deliverect": deliverect,
         "mqtt": {"enabled": False},
     }
+    tls = bool(args.tls_dir)
+    if tls:  # HTTPS for the device API, with the site certificate (docs/security.md)
+        data["server"]["certfile"] = f"{args.tls_dir}/server.pem"
+        data["server"]["keyfile"] = f"{args.tls_dir}/server.key"
     if args.mqtt == "1":
         data["mqtt"] = {
             "enabled": True,
-            "host": "127.0.0.1",
+            "host": "127.0.0.1",  # the plain listener, open to this host only when TLS is on
             "port": 1883,
             "username": GATEWAY_MQTT_USER,
             "password": secrets.token_urlsafe(24),
+            "dynsec": True,  # one broker user per screen, made at enrollment
             "device_host": args.broker_host,
-            "device_port": 1883,
-            "device_username": SCREEN_MQTT_USER,
-            "device_password": secrets.token_urlsafe(24),
+            "device_port": TLS_PORT if tls else 1883,
+            "device_tls": tls,
         }
+        if tls:
+            data["mqtt"]["device_ca_file"] = f"{args.tls_dir}/ca.pem"
     text = GATEWAY_HEADER + "\n" + dump_toml(data)
     try:
         from kds_device.gateway.config import load_gateway_config
@@ -316,28 +336,77 @@ def gateway_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def mqtt_files(command: str, gateway_toml: Path) -> int:
-    mqtt = tomllib.loads(gateway_toml.read_text(encoding="utf-8")).get("mqtt", {})
-    users = {
-        mqtt.get("username") or GATEWAY_MQTT_USER: mqtt.get("password", ""),
-        mqtt.get("device_username") or SCREEN_MQTT_USER: mqtt.get("device_password", ""),
-    }
-    if not all(users.values()):
-        raise ValueError(f"{gateway_toml}: [mqtt] needs password and device_password")
-    gateway_user, screen_user = list(users)
-    if command == "mqtt-users":
-        print(" ".join(users))
-    elif command == "mqtt-passwords":
-        for user, password in users.items():
-            print(f"{user}:{password}")
+def mosquitto_conf(args: argparse.Namespace) -> str:
+    """kds.conf: plain 1883 for everyone, or, with TLS, plain 1883 for this host only (the
+    gateway) and TLS on 8883 for the screens."""
+    if args.tls_dir:
+        listeners = (
+            "# The gateway on this host connects in clear here; nothing else can reach it.\n"
+            "listener 1883 127.0.0.1\n\n"
+            "# Screens: TLS only, with the site certificate (screens check it with the site CA).\n"
+            f"listener {TLS_PORT}\n"
+            f"cafile {args.tls_dir}/kds-ca.pem\n"
+            f"certfile {args.tls_dir}/kds-server.pem\n"
+            f"keyfile {args.tls_dir}/kds-server.key\n"
+        )
     else:
-        print("# Who may do what on the KDS broker. Written by deploy/provision.sh.")
-        print(f"user {gateway_user}")
-        print("topic readwrite kds/#")
-        print()
-        print(f"user {screen_user}")
-        print("topic read kds/+/events")
+        listeners = "# Screens connect here, in clear (see --with-tls).\nlistener 1883\n"
+    text = args.template.read_text(encoding="utf-8")
+    return (
+        text.replace("@DYNSEC_PLUGIN@", args.plugin)
+        .replace("@DYNSEC_FILE@", args.dynsec_file)
+        .replace("@LISTENERS@", listeners)
+    )
+
+
+def _gateway_login(gateway_toml: Path) -> tuple[str, str]:
+    mqtt = tomllib.loads(gateway_toml.read_text(encoding="utf-8")).get("mqtt", {})
+    user, password = mqtt.get("username") or GATEWAY_MQTT_USER, mqtt.get("password", "")
+    if not password:
+        raise ValueError(f"{gateway_toml}: [mqtt] needs a password (the gateway's broker login)")
+    return user, password
+
+
+def mqtt_dynsec(gateway_toml: Path, existing: Path) -> int:
+    """The plugin's file: made new, or the existing one with the gateway's user re-keyed when
+    its password in the gateway's TOML changed (screens and roles kept as they are)."""
+    dynsec = _dynsec_file()
+    user, password = _gateway_login(gateway_toml)
+    if not existing.exists():
+        sys.stdout.write(dynsec.initial_config_json(user, password))
+        return 0
+    data = json.loads(existing.read_text(encoding="utf-8"))
+    wanted = dynsec.initial_config(user, password)
+    clients = [c for c in data.get("clients", []) if c.get("username") == user]
+    if (
+        clients
+        and dynsec.password_matches(clients[0], password)
+        and _has_role(data, dynsec.GATEWAY_ROLE)
+    ):
+        return UNCHANGED
+    data["clients"] = [c for c in data.get("clients", []) if c.get("username") != user]
+    data["clients"].insert(0, wanted["clients"][0])
+    data["roles"] = [r for r in data.get("roles", []) if r.get("rolename") != dynsec.GATEWAY_ROLE]
+    data["roles"].insert(0, wanted["roles"][0])
+    data.setdefault("defaultACLAccess", wanted["defaultACLAccess"])
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
     return 0
+
+
+def _dynsec_file() -> Any:
+    """``kds_device/gateway/dynsec_file.py`` of this checkout (standard library only): the
+    version being installed, whatever the venv holds yet."""
+    path = Path(__file__).resolve().parent.parent / "kds_device" / "gateway" / "dynsec_file.py"
+    spec = importlib.util.spec_from_file_location("kds_dynsec_file", path)
+    if spec is None or spec.loader is None:
+        raise ValueError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _has_role(data: Mapping[str, Any], role: str) -> bool:
+    return any(r.get("rolename") == role for r in data.get("roles", []))
 
 
 if __name__ == "__main__":

@@ -42,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     enroll.add_argument("--code", required=True, help="from `kds-gateway enroll-code`")
     enroll.add_argument("--name", default=None, help="this screen's name (default: host name)")
     enroll.add_argument("--station", default=None, help="station (default: display.station)")
+    enroll.add_argument(
+        "--ca-file", default=None, help="the site CA (PEM) for an https:// gateway with its own"
+    )
     commands.add_parser("status", help="paths, config, enrollment, last sync, outbox")
 
     args = parser.parse_args(argv)

@@ -31,13 +31,28 @@ def board_path(directory: Path) -> Path:
     return directory / BOARD_FILE
 
 
+CA_FILE_NAME = "gateway-ca.pem"
+
+
 def run_enroll(args: argparse.Namespace) -> int:
     """0 enrolled; 1 the gateway refused the code; 2 the gateway could not be reached."""
     config = load_config(config_file())
     name = args.name or socket.gethostname()
     station = args.station or config.display.station
+    ca_file = ""
+    if args.ca_file:
+        # Kept beside the identity: the screen must not depend on where the installer put it.
+        try:
+            pem = Path(args.ca_file).read_bytes()
+        except OSError as error:
+            print(f"cannot read the CA file: {error}")
+            return 2
+        target = data_dir() / CA_FILE_NAME
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(pem)
+        ca_file = str(target)
     try:
-        identity = enroll(args.gateway, args.code, name, station)
+        identity = enroll(args.gateway, args.code, name, station, ca_file=ca_file)
     except GatewayRefused as error:
         print(f"enrollment refused: {error.detail or error.error} (HTTP {error.status})")
         return 1

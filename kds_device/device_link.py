@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from kds_device.adapters.credentials import Credentials
 from kds_device.adapters.device_outbox import DeviceOutbox, OutboxDatabase, outbox_path
 from kds_device.adapters.enrollment import Enrollment
 from kds_device.adapters.event_poller import EventPoller, FeedCursor
@@ -49,16 +50,20 @@ class DeviceLink:
         use_mqtt: bool = True,
     ) -> None:
         self.enrollment = enrollment
+        #: One set of secrets for all parts: a rotation at the gateway is picked up once.
+        self.credentials = Credentials(enrollment, data_dir)
         mqtt = enrollment.mqtt if use_mqtt else None
         self.monitor = LinkMonitor(inbox, mqtt_configured=mqtt is not None)
         self.cursor = FeedCursor(last_seq)
         self.outbox = DeviceOutbox(
-            OutboxDatabase(outbox_path(data_dir)), GatewayClient.for_enrollment(enrollment), inbox
+            OutboxDatabase(outbox_path(data_dir)),
+            GatewayClient.for_enrollment(enrollment, self.credentials),
+            inbox,
         )
         # The heartbeat while MQTT is live must notice a lost gateway well inside the banner time.
         check_s = max(0.5, min(3.0, connection.offline_banner_s / 3))
         self.poller = EventPoller(
-            GatewayClient.for_enrollment(enrollment),
+            GatewayClient.for_enrollment(enrollment, self.credentials),
             inbox,
             self.monitor,
             self.cursor,
@@ -76,6 +81,7 @@ class DeviceLink:
                 self.cursor,
                 catch_up=self.poller.request_catch_up,
             )
+            self.credentials.on_renewed(self.mqtt.use_credentials)
         self.monitor.on_reachable(self.outbox.nudge)
         self.monitor.on_contact(self.outbox.note_contact)
         self._started: list[str] = []

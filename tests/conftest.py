@@ -16,6 +16,7 @@ pytest_plugins = [
     "tests.fixtures.bumpbar",
     "tests.fixtures.deliverect_sim",
     "tests.fixtures.mosquitto",
+    "tests.fixtures.broker_client",
     "tests.fixtures.gateway",
     "tests.fixtures.device",
     "tests.fixtures.board_app",

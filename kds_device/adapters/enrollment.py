@@ -37,6 +37,8 @@ class MqttSettings:
     password: str
     tls: bool
     topic: str
+    #: PEM of the CA that signed the broker's certificate ("" = the system's CAs).
+    ca_cert: str = ""
 
     @classmethod
     def from_json(cls, raw: object) -> MqttSettings | None:
@@ -59,6 +61,7 @@ class MqttSettings:
             password=str(raw.get("password") or ""),
             tls=bool(raw.get("tls")),
             topic=topic,
+            ca_cert=str(raw.get("caCert") or ""),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -69,6 +72,7 @@ class MqttSettings:
             "password": self.password,
             "tls": self.tls,
             "topic": self.topic,
+            "caCert": self.ca_cert or None,
         }
 
 
@@ -84,6 +88,8 @@ class Enrollment:
     station: str
     mqtt: MqttSettings | None
     enrolled_at: str = ""
+    #: The CA file the gateway's HTTPS certificate is checked against ("" = the system's CAs).
+    ca_file: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -95,6 +101,7 @@ class Enrollment:
             "station": self.station,
             "mqtt": self.mqtt.to_json() if self.mqtt else None,
             "enrolledAt": self.enrolled_at,
+            "caFile": self.ca_file,
         }
 
     @classmethod
@@ -117,6 +124,7 @@ class Enrollment:
             station=str(raw.get("station") or ""),
             mqtt=MqttSettings.from_json(raw.get("mqtt")),
             enrolled_at=str(raw.get("enrolledAt") or ""),
+            ca_file=str(raw.get("caFile") or ""),
         )
 
     def describe(self) -> dict[str, str]:
@@ -125,6 +133,10 @@ class Enrollment:
         if self.mqtt:
             scheme = "mqtts" if self.mqtt.tls else "mqtt"
             broker = f"{scheme}://{self.mqtt.host}:{self.mqtt.port} topic {self.mqtt.topic}"
+            if self.mqtt.tls:
+                broker += " (site CA)" if self.mqtt.ca_cert else " (system CAs)"
+            if self.mqtt.username:
+                broker += f" as {self.mqtt.username}"
         return {
             "gateway": self.gateway_url,
             "device id": self.device_id,
@@ -132,6 +144,7 @@ class Enrollment:
             "name": self.name,
             "station": self.station,
             "broker": broker,
+            "gateway CA": self.ca_file or "the system's",
             "enrolled at": self.enrolled_at,
         }
 

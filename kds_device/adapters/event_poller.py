@@ -17,6 +17,7 @@ import threading
 import time
 
 from kds_device.adapters.backoff import Backoff
+from kds_device.adapters.credentials import ROTATED
 from kds_device.adapters.gateway_client import (
     EventBatch,
     GatewayClient,
@@ -143,7 +144,8 @@ class EventPoller:
                 batch = self._client.fetch_events(after, wait, self._limit)
             except GatewayRefused as error:
                 confirmed = False
-                self._failed(self._refusal(error), error.retry_after)
+                removed = error.status == 401 and error.error != ROTATED
+                self._failed(self._refusal(error), error.retry_after, removed)
                 continue
             except GatewayUnreachable as error:
                 confirmed = False
@@ -185,11 +187,11 @@ class EventPoller:
             )
         self.cursor.note_http(batch)
 
-    def _failed(self, detail: str, retry_after: float | None) -> None:
+    def _failed(self, detail: str, retry_after: float | None, removed: bool = False) -> None:
         if self._stop.is_set():
             return
         log.debug("event poller: %s", detail)
-        self._monitor.http_failed(detail)
+        self._monitor.http_failed(detail, removed)
         self._pause(self._backoff.next_delay(retry_after), interruptible=False)
 
     def _pause(self, seconds: float, interruptible: bool = True) -> None:
@@ -207,6 +209,8 @@ class EventPoller:
 
     @staticmethod
     def _refusal(error: GatewayRefused) -> str:
+        if error.status == 401 and error.error != ROTATED:
+            return "the gateway no longer knows this screen: enroll it again"
         if error.status in (401, 403):
-            return "the gateway refused this device's token: enroll again"
+            return f"the gateway refused this device's credentials: {error.detail}"
         return f"gateway refused the events request: {error}"

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import requests
 
 from kds_device import __version__
+from kds_device.adapters.credentials import RENEW_PATH, ROTATED, Credentials
 from kds_device.adapters.enrollment import Enrollment, MqttSettings, now_iso
 from kds_device.domain.board import StatusChange
 from kds_device.domain.events import Event
@@ -85,10 +86,13 @@ def enroll(
     name: str,
     station: str,
     session: requests.Session | None = None,
+    ca_file: str = "",
 ) -> Enrollment:
-    """Trade a one-time code for an identity (not saved here: see ``save_enrollment``)."""
+    """Trade a one-time code for an identity (not saved here: see ``save_enrollment``).
+
+    ``ca_file``: the site CA that signed the gateway's HTTPS certificate."""
     base = gateway_url.rstrip("/")
-    client = GatewayClient(base, token="", session=session)
+    client = GatewayClient(base, token="", session=session, ca_file=ca_file)
     try:
         body = client.request_json(
             "POST", "/api/v1/enroll", json={"code": code, "name": name, "station": station}
@@ -112,6 +116,7 @@ def enroll(
         station=station,
         mqtt=mqtt,
         enrolled_at=now_iso(),
+        ca_file=ca_file,
     )
 
 
@@ -125,18 +130,31 @@ class GatewayClient:
         session: requests.Session | None = None,
         connect_timeout_s: float = CONNECT_TIMEOUT_S,
         read_timeout_s: float = READ_TIMEOUT_S,
+        credentials: Credentials | None = None,
+        ca_file: str = "",
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = f"kds-device/{__version__}"
-        if token:
-            self._session.headers["Authorization"] = f"Bearer {token}"
+        #: A site CA: only certificates it signed pass. Given with each request, because
+        #: requests lets $REQUESTS_CA_BUNDLE override a session's own ``verify``.
+        self._verify: str | bool = ca_file or True
+        self._token = token
+        #: Shared with the screen's other clients: a rotated token is renewed there, once.
+        self._credentials = credentials
         self._connect_timeout = connect_timeout_s
         self._read_timeout = read_timeout_s
 
     @classmethod
-    def for_enrollment(cls, enrollment: Enrollment, **kwargs: Any) -> GatewayClient:
-        return cls(enrollment.gateway_url, enrollment.token, **kwargs)
+    def for_enrollment(
+        cls, enrollment: Enrollment, credentials: Credentials | None = None, **kwargs: Any
+    ) -> GatewayClient:
+        kwargs.setdefault("ca_file", enrollment.ca_file)
+        return cls(enrollment.gateway_url, enrollment.token, credentials=credentials, **kwargs)
+
+    @property
+    def token(self) -> str:
+        return self._credentials.token if self._credentials is not None else self._token
 
     def close(self) -> None:
         self._session.close()
@@ -205,11 +223,41 @@ class GatewayClient:
         read_timeout_s: float | None = None,
         **kwargs: Any,
     ) -> Mapping[str, Any]:
-        """One request; the JSON object answered, or one of this module's exceptions."""
+        """One request; the JSON object answered, or one of this module's exceptions.
+
+        A 401 ``credentials_rotated`` renews the shared credentials and retries once."""
+        token = self.token
+        try:
+            return self._request(method, path, read_timeout_s, token, **kwargs)
+        except GatewayRefused as refusal:
+            credentials = self._credentials
+            if refusal.status != 401 or refusal.error != ROTATED or credentials is None:
+                raise
+            if path == RENEW_PATH or not credentials.renew(token, self._renew):
+                raise
+        return self._request(method, path, read_timeout_s, self.token, **kwargs)
+
+    def _renew(self, path: str, stale_token: str) -> Mapping[str, Any]:
+        return self._request("POST", path, None, stale_token)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        read_timeout_s: float | None,
+        token: str,
+        **kwargs: Any,
+    ) -> Mapping[str, Any]:
         timeout = (self._connect_timeout, read_timeout_s or self._read_timeout)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
             response = self._session.request(
-                method, self.base_url + path, timeout=timeout, **kwargs
+                method,
+                self.base_url + path,
+                timeout=timeout,
+                headers=headers,
+                verify=self._verify,
+                **kwargs,
             )
         except requests.Timeout:
             raise GatewayUnreachable(f"{method} {path}: timed out") from None
@@ -261,6 +309,8 @@ def _retry_after(value: str | None) -> float | None:
 def _short(error: Exception) -> str:
     """The useful end of requests' nested error messages."""
     text = str(error)
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return "the gateway's certificate is not trusted (check the site CA file: --ca-file)"
     for marker in ("Connection refused", "Connection reset", "Name or service not known"):
         if marker in text:
             return marker.lower()

@@ -36,6 +36,7 @@ class LinkMonitor:
         self._lock = threading.Lock()
         self._mqtt_configured = mqtt_configured
         self._http_up = False
+        self._removed = False
         self._mqtt_up = False
         self._http_detail = "connecting to the gateway"
         self._mqtt_detail = ""
@@ -88,6 +89,7 @@ class LinkMonitor:
             self._last_contact = self._clock()
             came_back = not self._http_up
             self._http_up = True
+            self._removed = False
             self._http_detail = ""
             if came_back:
                 callbacks = list(self._on_reachable)
@@ -97,9 +99,11 @@ class LinkMonitor:
         for callback in callbacks:
             callback()
 
-    def http_failed(self, detail: str) -> None:
+    def http_failed(self, detail: str, removed: bool = False) -> None:
+        """An HTTP call failed; ``removed`` when the gateway refused the token itself."""
         with self._lock:
             self._http_up = False
+            self._removed = removed
             self._http_detail = detail
             message = self._update()
         self._post(message)
@@ -121,12 +125,14 @@ class LinkMonitor:
     # ---- internals ----------------------------------------------------------------------
 
     def _derive(self) -> Link:
+        if self._removed:
+            return Link.REMOVED
         if not self._http_up:
             return Link.OFFLINE
         return Link.LIVE_MQTT if self._mqtt_up else Link.LIVE_HTTP
 
     def _detail(self) -> str:
-        if self._link is Link.OFFLINE:
+        if self._link in (Link.OFFLINE, Link.REMOVED):
             return self._http_detail
         if self._link is Link.LIVE_HTTP and self._mqtt_configured:
             return f"broker: {self._mqtt_detail or 'connecting'}"

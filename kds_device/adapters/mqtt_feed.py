@@ -27,7 +27,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersi
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from kds_device.adapters.enrollment import MqttSettings
+from kds_device.adapters.enrollment import Enrollment, MqttSettings
 from kds_device.adapters.event_poller import FeedCursor
 from kds_device.adapters.link_monitor import LinkMonitor
 from kds_device.domain.events import Event
@@ -82,8 +82,9 @@ class MqttFeed:
         )
         if settings.username:
             self._client.username_pw_set(settings.username, settings.password or None)
-        if settings.tls:
-            self._client.tls_set(tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        if settings.tls:  # verified against the site CA from the enrollment, if it gave one
+            context = ssl.create_default_context(cadata=settings.ca_cert or None)
+            self._client.tls_set_context(context)
         self._client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
         self._client.on_connect = self._on_connect
         self._client.on_connect_fail = self._on_connect_fail
@@ -103,6 +104,15 @@ class MqttFeed:
             properties=properties,
         )
         self._client.loop_start()
+
+    def use_credentials(self, enrollment: Enrollment) -> None:
+        """New broker password after a rotation: used from the next (re)connect on."""
+        settings = enrollment.mqtt
+        if settings is None or not settings.username:
+            return
+        self._settings = settings
+        self._client.username_pw_set(settings.username, settings.password or None)
+        log.info("broker login renewed; reconnecting with it")
 
     def stop(self) -> None:
         """Disconnect cleanly (the session and its queue stay on the broker) and join."""

@@ -22,11 +22,13 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from kds_device.gateway import device_api, webhooks
+from kds_device.gateway.broker_accounts import BrokerAccounts
 from kds_device.gateway.config import GatewayConfig
 from kds_device.gateway.db import Database
 from kds_device.gateway.deliverect_client import DeliverectClient
 from kds_device.gateway.devices import Devices
 from kds_device.gateway.doorbell import bell_directory
+from kds_device.gateway.enroll_limits import EnrollLimits, EnrollPolicy
 from kds_device.gateway.http_util import error
 from kds_device.gateway.journal import Journal
 from kds_device.gateway.notifier import Notifier
@@ -54,6 +56,17 @@ def holder_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
+def broker_accounts(config: GatewayConfig) -> BrokerAccounts | None:
+    """Per-screen broker users (dynsec) when configured, else None."""
+    mqtt = config.mqtt
+    return BrokerAccounts(mqtt) if mqtt.enabled and mqtt.dynsec else None
+
+
+def enroll_policy(config: GatewayConfig) -> EnrollPolicy:
+    e = config.enrollment
+    return EnrollPolicy(e.free_attempts, e.backoff_s, e.backoff_max_s)
+
+
 class Gateway:
     """One process's gateway: services, Flask app and background components."""
 
@@ -66,8 +79,9 @@ class Gateway:
         self.services = Services(
             config=config,
             journal=self.journal,
-            devices=Devices(self.db),
+            devices=Devices(self.db, broker_accounts(config)),
             outbox_notifier=Notifier(bell_directory(path, "outbox"), "outbox"),
+            enroll_limits=EnrollLimits(self.db, enroll_policy(config)),
         )
         self.app = build_flask_app(self.services)
         self.components: list[Component] = []

@@ -44,6 +44,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     code.add_argument("--location", required=True, help="Deliverect location id")
     code.add_argument("--ttl-min", type=float, help="minutes the code stays valid")
     commands.add_parser("prune", help="delete finished orders and old records now")
+    devices = commands.add_parser("devices", help="list, rotate or revoke enrolled screens")
+    device_commands = devices.add_subparsers(dest="action", required=True)
+    device_commands.add_parser("list", help="every enrolled screen")
+    for action, text in (
+        ("revoke", "cut a screen off now (HTTP and broker); it must be enrolled again"),
+        ("rotate", "retire a screen's token and broker password; it fetches new ones"),
+    ):
+        device_commands.add_parser(action, help=text).add_argument("device_id")
 
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
@@ -56,6 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(config, args)
     if args.command == "enroll-code":
         return _enroll_code(config, args.location, args.ttl_min)
+    if args.command == "devices":
+        from kds_device.gateway.device_admin import run_devices
+
+        return run_devices(config, args.action, getattr(args, "device_id", ""))
     if args.command == "prune":
         from kds_device.gateway.db import Database
         from kds_device.gateway.pruner import prune
@@ -120,6 +132,8 @@ def _serve(config: GatewayConfig, args: argparse.Namespace) -> int:
                 # would collide when several gateways (or tests) run side by side.
                 "control_socket_disable": True,
             }
+            if server.certfile:  # HTTPS straight from gunicorn
+                settings.update(certfile=server.certfile, keyfile=server.keyfile)
             for key, value in settings.items():
                 if key in self.cfg.settings:
                     self.cfg.set(key, value)

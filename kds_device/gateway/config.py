@@ -30,6 +30,10 @@ class ServerConfig:
     max_body_bytes: int = 1_048_576
     long_poll_max_s: float = 30.0
     access_log: bool = False  # journald gets plenty from the app's own log lines
+    # HTTPS for the device API (and webhooks): PEM certificate chain and key; "" = plain HTTP
+    # (then a reverse proxy in front should terminate TLS: docs/security.md).
+    certfile: str = ""
+    keyfile: str = ""
 
 
 @dataclass
@@ -70,18 +74,28 @@ class MqttConfig:
     username: str = ""
     password: str = ""
     tls: bool = False
+    ca_file: str = ""  # PEM of the CA that signed the broker's certificate ("" = system CAs)
     client_id: str = "kds-gateway"
+    # Per-screen broker users through Mosquitto's dynamic security plugin (docs/security.md):
+    # the gateway's user above must hold dynsec's admin rights; device_username/password unused.
+    dynsec: bool = False
     # What enrolled devices are told; empty/0 = the same as the gateway's own settings.
     device_host: str = ""
     device_port: int = 0
     device_username: str = ""
     device_password: str = ""
     device_tls: bool = False
+    device_ca_file: str = ""  # a site CA (PEM) handed to screens at enrollment to check the broker
 
 
 @dataclass
 class EnrollmentConfig:
     code_ttl_min: float = 60.0
+    # Wrong codes allowed per client address and per code before 429 (Retry-After), then a
+    # wait of backoff_s doubling with each further failure up to backoff_max_s.
+    free_attempts: int = 5
+    backoff_s: float = 30.0
+    backoff_max_s: float = 900.0
 
 
 @dataclass
@@ -188,6 +202,12 @@ def _validate(config: GatewayConfig) -> list[str]:
         problems.append(
             "deliverect.client_id and client_secret are required while outbox.enabled is true"
         )
+    if bool(config.server.certfile) != bool(config.server.keyfile):
+        problems.append("server.certfile and server.keyfile go together")
+    if config.mqtt.dynsec and not (config.mqtt.username and config.mqtt.password):
+        problems.append("mqtt.dynsec needs mqtt.username and mqtt.password (the broker admin)")
+    if config.enrollment.free_attempts < 1:
+        problems.append("enrollment.free_attempts must be at least 1")
     if config.outbox.lease_s <= config.deliverect.timeout_s:
         problems.append("outbox.lease_s must be longer than deliverect.timeout_s")
     return problems

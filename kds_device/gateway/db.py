@@ -20,7 +20,7 @@ from typing import Any, TypeVar, cast
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA_V1 = """
 CREATE TABLE locations (
@@ -123,7 +123,19 @@ CREATE TABLE cursors (
 );
 """
 
-_MIGRATIONS = {1: _SCHEMA_V1}
+#: Device lifecycle: a rotated device may only trade its token for new credentials; failed
+#: enrollment attempts per client and per code, for the back-off.
+_SCHEMA_V2 = """
+ALTER TABLE devices ADD COLUMN rotated REAL;
+CREATE TABLE enroll_attempts (
+    key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    blocked_until REAL NOT NULL,
+    last REAL NOT NULL
+);
+"""
+
+_MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
 
 T = TypeVar("T")
 

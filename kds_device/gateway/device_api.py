@@ -11,12 +11,15 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Response, g, jsonify, request
 
 from kds_device.domain.status import KDS_SENDABLE
-from kds_device.gateway.devices import Device
+from kds_device.gateway.broker_accounts import BrokerError
+from kds_device.gateway.devices import Device, Enrolled, code_hash_of
+from kds_device.gateway.enroll_limits import client_key, code_key
 from kds_device.gateway.http_util import BadJson, error, parse_json
 from kds_device.gateway.outbox import record_device_status
 from kds_device.gateway.publisher import topic_for
@@ -35,7 +38,10 @@ MAX_TEXT = 200
 
 
 def device_auth(view: F) -> F:
-    """Require a valid device token; the device is then ``g.device``."""
+    """Require a valid device token; the device is then ``g.device``.
+
+    A rotated device's token is refused everywhere but ``POST /credentials`` (with
+    ``credentials_rotated``, so the screen knows to fetch new ones rather than re-enroll)."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Reply:
@@ -46,6 +52,10 @@ def device_auth(view: F) -> F:
             device = services().devices.authenticate(token.strip())
         if device is None:
             return error(401, "unauthorized", "a valid device token is required")
+        if device.rotated and view.__name__ != "credentials":
+            return error(
+                401, "credentials_rotated", "credentials rotated: POST /api/v1/credentials"
+            )
         g.device = device
         return view(*args, **kwargs)
 
@@ -75,32 +85,88 @@ def enroll() -> Reply:
         station = _text(data, "station", "Kitchen")
     except BadJson as problem:
         return error(400, "bad_request", str(problem))
-    enrolled = services().devices.enroll(code, name, station)
+    found = services()
+    keys = (client_key(request.remote_addr or "?"), code_key(code_hash_of(code)))
+    wait = found.enroll_limits.retry_after(keys)
+    if wait is not None:
+        log.warning("enrollment from %s refused: too many wrong codes", request.remote_addr)
+        return _too_many(wait)
+    try:
+        enrolled = found.devices.enroll(code, name, station)
+    except BrokerError as problem:
+        return _broker_down(problem)
     if enrolled is None:
         log.warning("enrollment refused: unknown, used or expired code")
+        found.enroll_limits.failed(keys)
         return error(404, "invalid_code", "the code is unknown, already used or expired")
+    found.enroll_limits.succeeded(keys[0])
     device = enrolled.device
     log.info("device %s (%s, %s) enrolled at %s", device.id, name, station, device.location_id)
     return jsonify(
         deviceId=device.id,
         token=enrolled.token,
         locationId=device.location_id,
-        mqtt=_mqtt_settings(device.location_id),
+        mqtt=_mqtt_settings(enrolled),
     )
 
 
-def _mqtt_settings(location_id: str) -> dict[str, Any] | None:
+@blueprint.post("/credentials")
+@device_auth
+def credentials() -> Reply:
+    """Trade this device's token for a new token and broker password; the old ones stop."""
+    try:
+        renewed = services().devices.renew(g.device)
+    except BrokerError as problem:
+        return _broker_down(problem)
+    log.info("device %s: credentials renewed", renewed.device.id)
+    return jsonify(
+        deviceId=renewed.device.id,
+        token=renewed.token,
+        locationId=renewed.device.location_id,
+        mqtt=_mqtt_settings(renewed),
+    )
+
+
+def _too_many(wait: int) -> Reply:
+    response, code = error(429, "too_many_attempts", f"too many wrong codes; retry in {wait} s")
+    response.headers["Retry-After"] = str(wait)
+    return response, code
+
+
+def _broker_down(problem: BrokerError) -> Reply:
+    log.error("broker account change failed: %s", problem)
+    response, code = error(503, "broker_unavailable", "the broker is unavailable; retry shortly")
+    response.headers["Retry-After"] = "5"
+    return response, code
+
+
+def _mqtt_settings(enrolled: Enrolled) -> dict[str, Any] | None:
     mqtt = services().config.mqtt
     if not mqtt.enabled:
         return None
+    username, password = mqtt.device_username or None, mqtt.device_password or None
+    if mqtt.dynsec:  # its own broker user, bound to its client id
+        username, password = enrolled.device.id, enrolled.broker_password
     return {
         "host": mqtt.device_host or mqtt.host,
         "port": mqtt.device_port or mqtt.port,
-        "username": mqtt.device_username or None,
-        "password": mqtt.device_password or None,
+        "username": username,
+        "password": password,
         "tls": mqtt.device_tls or mqtt.tls,
-        "topic": topic_for(location_id),
+        "topic": topic_for(enrolled.device.location_id),
+        "caCert": _device_ca(mqtt.device_ca_file),
     }
+
+
+def _device_ca(path: str) -> str | None:
+    """The site CA's PEM for screens to check the broker with (None: the system's CAs)."""
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as problem:
+        log.error("mqtt.device_ca_file unreadable: %s", problem)
+        return None
 
 
 def _query_number(name: str, default: str, kind: type[int] | type[float]) -> float:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
 
+from kds_device.gateway.broker_accounts import BrokerAccounts, new_password
 from kds_device.gateway.db import Database
 
 #: No 0/O, 1/I/L: codes are read off one screen and typed on another.
@@ -30,16 +32,33 @@ class Device:
     location_id: str
     name: str
     station: str
+    #: ``kds-gateway devices rotate`` was run: the token is good only for fetching new ones.
+    rotated: bool = False
 
 
 @dataclass(frozen=True)
 class Enrolled:
     device: Device
     token: str  # shown once, never stored
+    broker_password: str | None = None  # its own broker user's (dynsec), shown once
+
+
+@dataclass(frozen=True)
+class DeviceRecord:
+    """One row of ``kds-gateway devices list``."""
+
+    device: Device
+    created: float
+    last_seen: float | None
 
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def code_hash_of(code: str) -> str:
+    """What the enrollment back-off counts attempts of a code under (never the code itself)."""
+    return _hash(normalise_code(code))
 
 
 def normalise_code(code: str) -> str:
@@ -47,11 +66,23 @@ def normalise_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
-class Devices:
-    """Mints codes, enrolls devices, authenticates bearer tokens."""
+def _device(row: sqlite3.Row) -> Device:
+    return Device(
+        row["id"], row["location_id"], row["name"], row["station"], row["rotated"] is not None
+    )
 
-    def __init__(self, db: Database) -> None:
+
+class Devices:
+    """Mints codes, enrolls devices, authenticates bearer tokens, rotates and revokes.
+
+    With ``accounts`` (dynsec), each device also has a broker user of its own: made at
+    enrollment, re-keyed when its credentials are renewed, deleted (and its connection cut) at
+    rotation and revocation.
+    """
+
+    def __init__(self, db: Database, accounts: BrokerAccounts | None = None) -> None:
         self.db = db
+        self.accounts = accounts
         self._seen: dict[str, float] = {}
 
     def mint_code(self, location_id: str, ttl_s: float) -> str:
@@ -66,30 +97,52 @@ class Devices:
             )
         return f"{raw[:5]}-{raw[5:]}"
 
-    def enroll(self, code: str, name: str, station: str) -> Enrolled | None:
-        """Trade a code for a device identity; None when the code is unknown, used or expired."""
-        now = time.time()
-        token = secrets.token_urlsafe(32)
-        device_id = f"dev_{uuid.uuid4().hex[:16]}"
-        with self.db.write() as conn:
-            row = conn.execute(
+    def _code_location(self, code_hash: str, now: float) -> str | None:
+        row = (
+            self.db.read()
+            .execute(
                 "SELECT location_id FROM enroll_codes WHERE code_hash = ? AND used IS NULL"
                 " AND expires > ?",
-                (_hash(normalise_code(code)), now),
-            ).fetchone()
-            if row is None:
-                return None
-            location_id = str(row[0])
-            conn.execute(
-                "UPDATE enroll_codes SET used = ?, device_id = ? WHERE code_hash = ?",
-                (now, device_id, _hash(normalise_code(code))),
+                (code_hash, now),
             )
-            conn.execute(
-                "INSERT INTO devices (id, location_id, name, station, token_hash, created)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (device_id, location_id, name, station, _hash(token), now),
-            )
-        return Enrolled(Device(device_id, location_id, name, station), token)
+            .fetchone()
+        )
+        return None if row is None else str(row[0])
+
+    def enroll(self, code: str, name: str, station: str) -> Enrolled | None:
+        """Trade a code for a device identity; None when the code is unknown, used or expired.
+
+        BrokerError when the device's broker user cannot be made (the code stays unused)."""
+        now = time.time()
+        code_hash = code_hash_of(code)
+        location_id = self._code_location(code_hash, now)
+        if location_id is None:
+            return None
+        token = secrets.token_urlsafe(32)
+        device_id = f"dev_{uuid.uuid4().hex[:16]}"
+        broker_password = None
+        if self.accounts is not None:
+            # Before the code is spent (a broker outage must not burn it), outside the write
+            # lock (a broker round trip must not hold up webhooks).
+            broker_password = new_password()
+            self.accounts.add_screen(device_id, location_id, broker_password)
+        with self.db.write() as conn:
+            spent = conn.execute(
+                "UPDATE enroll_codes SET used = ?, device_id = ? WHERE code_hash = ?"
+                " AND used IS NULL AND expires > ?",
+                (now, device_id, code_hash, now),
+            ).rowcount
+            if spent:
+                conn.execute(
+                    "INSERT INTO devices (id, location_id, name, station, token_hash, created)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (device_id, location_id, name, station, _hash(token), now),
+                )
+        if not spent:  # another request spent the code meanwhile
+            if self.accounts is not None:
+                self.accounts.remove_screen(device_id)
+            return None
+        return Enrolled(Device(device_id, location_id, name, station), token, broker_password)
 
     def authenticate(self, token: str) -> Device | None:
         """The device owning ``token``, or None."""
@@ -98,14 +151,14 @@ class Devices:
         row = (
             self.db.read()
             .execute(
-                "SELECT id, location_id, name, station FROM devices WHERE token_hash = ?",
+                "SELECT id, location_id, name, station, rotated FROM devices WHERE token_hash = ?",
                 (_hash(token),),
             )
             .fetchone()
         )
         if row is None:
             return None
-        device = Device(row["id"], row["location_id"], row["name"], row["station"])
+        device = _device(row)
         now = time.time()
         if now - self._seen.get(device.id, 0.0) > SEEN_EVERY_S:
             self._seen[device.id] = now
@@ -113,7 +166,50 @@ class Devices:
                 conn.execute("UPDATE devices SET last_seen = ? WHERE id = ?", (now, device.id))
         return device
 
-    def revoke(self, device_id: str) -> bool:
-        """Forget a device (a stolen or retired screen); True if it existed."""
+    def renew(self, device: Device) -> Enrolled:
+        """New token (and broker password) for ``device``; the old ones stop working.
+
+        BrokerError leaves everything as it was (the device asks again)."""
+        token = secrets.token_urlsafe(32)
+        broker_password = None
+        if self.accounts is not None:
+            broker_password = new_password()
+            self.accounts.add_screen(device.id, device.location_id, broker_password)
         with self.db.write() as conn:
-            return conn.execute("DELETE FROM devices WHERE id = ?", (device_id,)).rowcount > 0
+            conn.execute(
+                "UPDATE devices SET token_hash = ?, rotated = NULL WHERE id = ?",
+                (_hash(token), device.id),
+            )
+        renewed = Device(device.id, device.location_id, device.name, device.station)
+        return Enrolled(renewed, token, broker_password)
+
+    def rotate(self, device_id: str) -> bool:
+        """Retire the device's credentials: its token then only fetches new ones (once), and
+        its broker user is deleted (connection cut) until it does. False if unknown."""
+        with self.db.write() as conn:
+            found = (
+                conn.execute(
+                    "UPDATE devices SET rotated = ? WHERE id = ?", (time.time(), device_id)
+                ).rowcount
+                > 0
+            )
+        if found and self.accounts is not None:
+            self.accounts.remove_screen(device_id)
+        return found
+
+    def revoke(self, device_id: str) -> bool:
+        """Forget a device (a stolen or retired screen) and delete its broker user, which
+        cuts its connection; True if it was known here. Safe to run again after a
+        BrokerError (HTTP access is gone already)."""
+        with self.db.write() as conn:
+            found = conn.execute("DELETE FROM devices WHERE id = ?", (device_id,)).rowcount > 0
+        if self.accounts is not None:
+            found = self.accounts.remove_screen(device_id) or found
+        return found
+
+    def all(self) -> list[DeviceRecord]:
+        rows = self.db.read().execute(
+            "SELECT id, location_id, name, station, rotated, created, last_seen FROM devices"
+            " ORDER BY location_id, created"
+        )
+        return [DeviceRecord(_device(r), r["created"], r["last_seen"]) for r in rows]

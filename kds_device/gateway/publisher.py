@@ -77,7 +77,7 @@ class MqttPublisher:
         if self.config.username:
             client.username_pw_set(self.config.username, self.config.password or None)
         if self.config.tls:
-            client.tls_set()
+            client.tls_set(ca_certs=self.config.ca_file or None)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.max_inflight_messages_set(100)
         client.on_connect = self._on_connect

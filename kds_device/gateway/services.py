@@ -9,6 +9,7 @@ from flask import current_app
 
 from kds_device.gateway.config import GatewayConfig
 from kds_device.gateway.devices import Devices
+from kds_device.gateway.enroll_limits import EnrollLimits
 from kds_device.gateway.journal import Journal
 from kds_device.gateway.notifier import Notifier
 
@@ -22,6 +23,8 @@ class Services:
     devices: Devices
     #: Poked when a device's status is queued, so the outbox worker sends it at once.
     outbox_notifier: Notifier
+    #: The enrollment back-off (wrong codes per client and per code).
+    enroll_limits: EnrollLimits
     #: Set at shutdown: long-polls return at once instead of holding a worker thread.
     stopping: threading.Event = field(default_factory=threading.Event)
 

@@ -21,6 +21,8 @@ class Link(StrEnum):
     LIVE_MQTT = "live (MQTT)"
     LIVE_HTTP = "live (HTTP)"
     OFFLINE = "offline"
+    #: The gateway refuses this screen's token: it was revoked (or the gateway forgot it).
+    REMOVED = "removed"
     DEMO = "demo"
 
 

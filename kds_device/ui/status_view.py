@@ -68,6 +68,8 @@ def link_text(link: LinkChanged, now_mono: float) -> tuple[str, bool]:
     """What the bar says about the link, and whether that is healthy."""
     if link.link is Link.OFFLINE:
         return f"OFFLINE {span(now_mono - link.since_mono)}", False
+    if link.link is Link.REMOVED:
+        return "REMOVED · RE-ENROLL", False
     return LINK_WORDS.get(link.link, str(link.link.value).upper()), True
 
 
@@ -142,6 +144,13 @@ def recall_entries(board: Board, now: Instant, tz: tzinfo | None) -> list[Recall
     return entries
 
 
+REMOVED_BANNER = (
+    "THIS SCREEN WAS REMOVED FROM THE KITCHEN - new orders are NOT reaching it\n"
+    "The gateway no longer accepts it. To use it again, enroll it again:"
+    " kds-device enroll --gateway URL --code CODE"
+)
+
+
 class LinkAlarm:
     """Banner once the link has been down ``banner_s``; after ``alarm_s`` the alert sound
     repeats, faster the longer it lasts (every 30 s, down to every 5 s)."""
@@ -152,6 +161,8 @@ class LinkAlarm:
         self._next: float | None = None
 
     def banner(self, link: LinkChanged, now_mono: float) -> str:
+        if link.link is Link.REMOVED:  # no grace time: it will not come back by itself
+            return REMOVED_BANNER
         if link.link is not Link.OFFLINE or now_mono - link.since_mono < self.banner_s:
             return ""
         return (
@@ -162,7 +173,7 @@ class LinkAlarm:
     def due(self, link: LinkChanged, now_mono: float) -> bool:
         """True when the alarm should sound now."""
         down = now_mono - link.since_mono
-        if link.link is not Link.OFFLINE or down < self.alarm_s:
+        if link.link not in (Link.OFFLINE, Link.REMOVED) or down < self.alarm_s:
             self._next = None
             return False
         if self._next is not None and now_mono < self._next:

@@ -45,6 +45,7 @@ def test_every_event_is_published_on_the_location_topic(
         "password": None,
         "tls": False,
         "topic": TOPIC,
+        "caCert": None,
     }
 
 

@@ -357,15 +357,18 @@ def test_fresh_screen_is_installed_enrolled_and_a_second_run_changes_nothing(
     assert fingerprint(managed) == before_rerun
 
 
+MOSQUITTO_CONF = Path("/etc/mosquitto/conf.d/kds.conf")
+DYNSEC_FILE = Path("/var/lib/mosquitto/kds-dynsec.json")
+TLS_DIR = GATEWAY_ETC / "tls"
+
+
 def test_primary_pi_gets_gateway_and_broker_with_secrets_kept_private(snapshot: Path) -> None:
     # Start from no gateway settings, so these are written by this run.
-    for path in (
-        GATEWAY_ETC / "gateway.toml",
-        Path("/etc/mosquitto/conf.d/kds.conf"),
-        Path("/etc/mosquitto/kds.passwd"),
-        Path("/etc/mosquitto/kds.acl"),
-    ):
+    for path in (GATEWAY_ETC / "gateway.toml", MOSQUITTO_CONF, DYNSEC_FILE):
         path.unlink(missing_ok=True)
+    shutil.rmtree(TLS_DIR, ignore_errors=True)
+    # What an older version of the script left (one shared screen user): removed.
+    Path("/etc/mosquitto/kds.acl").write_text("user kds-screen\ntopic read kds/+/events\n")
     secrets_env = {
         "KDS_DELIVERECT_HMAC_SECRET": "hmac-" + os.urandom(8).hex(),
         "KDS_DELIVERECT_CLIENT_ID": "client-" + os.urandom(4).hex(),
@@ -375,11 +378,13 @@ def test_primary_pi_gets_gateway_and_broker_with_secrets_kept_private(snapshot: 
         "--no-start",
         "--with-gateway",
         "--with-mosquitto",
+        "--with-tls",
         "--public-url", "https://kds.example.test",
         "--broker-host", "192.0.2.10",
     ]  # fmt: skip
     output = provision(snapshot, *args, env=secrets_env)
     assert secrets_env["KDS_DELIVERECT_CLIENT_SECRET"] not in output
+    assert not Path("/etc/mosquitto/kds.acl").exists()
 
     # Its own user, state directory and secrets file (the service user reads it, nobody else).
     gateway_user = pwd.getpwnam("kds-gateway")
@@ -391,8 +396,15 @@ def test_primary_pi_gets_gateway_and_broker_with_secrets_kept_private(snapshot: 
     conf = tomllib.loads(conf_path.read_text())
     assert conf["deliverect"]["hmac_secret"] == secrets_env["KDS_DELIVERECT_HMAC_SECRET"]
     assert conf["server"]["public_base_url"] == "https://kds.example.test"
-    assert conf["mqtt"]["enabled"] is True
+    assert conf["mqtt"]["enabled"] is True and conf["mqtt"]["dynsec"] is True
     assert conf["mqtt"]["device_host"] == "192.0.2.10"
+    assert "device_password" not in conf["mqtt"]  # no shared screen login any more
+    # TLS: a site CA whose key only root reads; the server key for the gateway's user.
+    assert mode_and_owner(TLS_DIR / "ca.key") == (0o600, "root", "root")
+    assert mode_and_owner(TLS_DIR / "server.key") == (0o640, "root", "kds-gateway")
+    assert conf["server"]["certfile"] == str(TLS_DIR / "server.pem")
+    assert conf["mqtt"]["device_tls"] is True and conf["mqtt"]["device_port"] == 8883
+    assert conf["mqtt"]["device_ca_file"] == str(TLS_DIR / "ca.pem")
     assert as_user("nobody", "cat", str(conf_path)).returncode != 0
     loads = as_user(
         "kds-gateway",
@@ -410,31 +422,50 @@ def test_primary_pi_gets_gateway_and_broker_with_secrets_kept_private(snapshot: 
     verify_units("kds-device.service", "kds-gateway.service")
 
     # Mosquitto: the files, then the real broker with them: no anonymous client gets in, the
-    # gateway publishes, a screen receives.
-    passwd = Path("/etc/mosquitto/kds.passwd")
-    acl = Path("/etc/mosquitto/kds.acl")
-    assert mode_and_owner(passwd) == (0o640, "root", "mosquitto")
-    assert mode_and_owner(acl) == (0o640, "root", "mosquitto")
-    assert conf["mqtt"]["password"] not in passwd.read_text()  # hashed
+    # gateway makes a screen's user, publishes, and only that screen's location reaches it.
+    assert mode_and_owner(DYNSEC_FILE) == (0o600, "mosquitto", "mosquitto")
+    assert conf["mqtt"]["password"] not in DYNSEC_FILE.read_text()  # hashed
+    key = Path("/etc/mosquitto/certs/kds-server.key")
+    assert mode_and_owner(key) == (0o640, "root", "mosquitto")
     check_broker(conf["mqtt"])
 
-    # Second run: nothing changes (the password file is not re-hashed, secrets are kept).
-    managed = [conf_path, passwd, acl, Path("/etc/mosquitto/conf.d/kds.conf"), unit]
+    # Second run: nothing changes (the plugin's file is not re-hashed, secrets are kept).
+    managed = [conf_path, DYNSEC_FILE, MOSQUITTO_CONF, key, TLS_DIR / "server.pem", unit]
     before = fingerprint(managed)
     assert_no_change(provision(snapshot, *args, env=secrets_env))
     assert fingerprint(managed) == before
 
+    # The gateway's broker password is changed in gateway.toml: the next run takes it to the
+    # broker; the old one stops working.
+    old_password = conf["mqtt"]["password"]
+    new_password = "rotated-" + os.urandom(8).hex()
+    conf_path.write_text(conf_path.read_text().replace(old_password, new_password))
+    output = provision(snapshot, *args, env=secrets_env)
+    assert f"changed  write {DYNSEC_FILE}" in output
+    check_broker({**conf["mqtt"], "password": new_password}, stale_password=old_password)
 
-def check_broker(settings: dict[str, Any]) -> None:
-    """Run Mosquitto with the installed kds.conf on a free port and try three clients."""
-    conf_text = Path("/etc/mosquitto/conf.d/kds.conf").read_text()
-    port = free_port()
-    assert "\nlistener 1883\n" in conf_text and "\nallow_anonymous false\n" in conf_text
-    test_conf = Path(f"/tmp/kds-provision-mosquitto-{port}.conf")
+
+def check_broker(settings: dict[str, Any], stale_password: str | None = None) -> None:
+    """Run Mosquitto with the installed kds.conf on free ports (a copy of the plugin's file)
+    and try the clients: anonymous, wrong passwords, the gateway, a screen over TLS."""
+    from kds_device.gateway.broker_accounts import BrokerAccounts
+    from kds_device.gateway.config import MqttConfig
+
+    conf_text = MOSQUITTO_CONF.read_text()
+    port, tls_port = free_port(), free_port()
+    assert "\nlistener 1883 127.0.0.1\n" in conf_text and "\nallow_anonymous false\n" in conf_text
+    assert "\nlistener 8883\n" in conf_text and "\nplugin /usr/lib/" in conf_text
+    work = Path(f"/tmp/kds-provision-mosquitto-{port}")
+    work.mkdir()
+    shutil.copy2(DYNSEC_FILE, work / "dynsec.json")
+    shutil.chown(work, "mosquitto", "mosquitto")
+    shutil.chown(work / "dynsec.json", "mosquitto", "mosquitto")
+    test_conf = work / "mosquitto.conf"
     test_conf.write_text(
-        conf_text.replace("listener 1883", f"listener {port} 127.0.0.1").replace(
-            "persistence true", "persistence false"
-        )
+        conf_text.replace("listener 1883 127.0.0.1", f"listener {port} 127.0.0.1")
+        .replace("listener 8883", f"listener {tls_port} 127.0.0.1")
+        .replace(str(DYNSEC_FILE), str(work / "dynsec.json"))
+        .replace("persistence true", "persistence false")
     )
     broker = subprocess.Popen(
         [MOSQUITTO, "-c", str(test_conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -443,16 +474,27 @@ def check_broker(settings: dict[str, Any]) -> None:
         wait_until(lambda: _accepting(port, broker), 10, f"mosquitto on {port}")
         assert _connect(port, None, None) != 0, "an anonymous client was let in"
         assert _connect(port, settings["username"], "wrong password") != 0
+        if stale_password is not None:
+            assert _connect(port, settings["username"], stale_password) != 0
+        assert _connect(port, settings["username"], settings["password"]) == 0
 
+        gateway_login = MqttConfig(
+            enabled=True, host="127.0.0.1", port=port, username=settings["username"],
+            password=settings["password"], dynsec=True,
+        )  # fmt: skip
+        device_id = f"dev_provision{os.urandom(3).hex()}"
+        screen_password = "screen-" + os.urandom(8).hex()
+        BrokerAccounts(gateway_login).add_screen(device_id, LOCATION, screen_password)
         received: list[bytes] = []
-        screen = _client(settings["device_username"], settings["device_password"])
+        screen = _client(device_id, screen_password, f"kds-device-{device_id}")
+        screen.tls_set(ca_certs=str(TLS_DIR / "ca.pem"))
         screen.on_message = lambda _c, _u, message: received.append(bytes(message.payload))
-        screen.connect("127.0.0.1", port)
+        screen.connect("127.0.0.1", tls_port)
         screen.loop_start()
         try:
+            wait_until(screen.is_connected, 10, "the screen's TLS connection")
             subscribed = screen.subscribe(f"kds/{LOCATION}/events", qos=1)
             assert subscribed[0] == mqtt.MQTT_ERR_SUCCESS
-            wait_until(screen.is_connected, 10, "the screen's connection")
             gateway = _client(settings["username"], settings["password"])
             gateway.connect("127.0.0.1", port)
             gateway.loop_start()
@@ -468,7 +510,7 @@ def check_broker(settings: dict[str, Any]) -> None:
     finally:
         broker.terminate()
         output = broker.communicate(timeout=10)[0]
-        test_conf.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
         print(output.decode(errors="replace"))
 
 
@@ -479,8 +521,11 @@ def _accepting(port: int, broker: subprocess.Popen[bytes]) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _client(username: str | None, password: str | None) -> mqtt.Client:
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"kds-test-{os.urandom(4).hex()}")
+def _client(
+    username: str | None, password: str | None, client_id: str | None = None
+) -> mqtt.Client:
+    client_id = client_id or f"kds-test-{os.urandom(4).hex()}"
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
     if username is not None:
         client.username_pw_set(username, password)
     return client
