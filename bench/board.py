@@ -53,12 +53,12 @@ class Bench:
     def __init__(self, data_dir: Path) -> None:
         from datetime import UTC, datetime
 
+        from kds_device.board_setup import build_board_app
         from kds_device.config import DeviceConfig
         from kds_device.domain.clock import Instant
         from kds_device.runtime.inbox import Inbox
         from kds_device.runtime.messages import Link, LinkChanged
         from kds_device.sim.orders import OrderGenerator
-        from kds_device.ui.app import BoardApp
         from kds_device.ui.sound import Sounds
 
         self.now = Instant(datetime(2026, 11, 22, 18, 0, tzinfo=UTC), 1000.0)
@@ -69,7 +69,7 @@ class Bench:
             def submit(self, change: Any) -> None:
                 pass
 
-        self.app = BoardApp(
+        self.app = build_board_app(
             config,
             Inbox(),
             Sink(),
@@ -213,10 +213,10 @@ from kivy.core.window import Window
 from kds_device.config import DeviceConfig
 from kds_device.runtime.inbox import Inbox
 from kds_device.runtime.messages import Link, LinkChanged
-from kds_device.ui.app import BoardApp
+from kds_device.board_setup import build_board_app
 from kds_device.demo import CountingSink, prefill
 from datetime import UTC, datetime
-app = BoardApp(DeviceConfig(), Inbox(), CountingSink(), data_dir=None,
+app = build_board_app(DeviceConfig(), Inbox(), CountingSink(), data_dir=None,
                link=LinkChanged(Link.DEMO, 0.0))
 app.preload = prefill(8, 3, datetime.now(UTC))
 def check(_dt):

@@ -91,8 +91,9 @@ def run_phase(board: Any, gateway: Any, orders: Any, count: int, bumps: BumpCloc
         tile = board.app.screen.tile_for(order_id)
         if board.app.board.selected_id != order_id:
             board.tap_widget(tile)  # select first (a second ticket would be an old one)
+        board.wait_settled()  # a cook's second tap comes after the board is still
         bumps.touched[order_id] = time.perf_counter()
-        board.tap_widget(tile)
+        board.tap_widget(tile, gap_s=0)
         if board.app.screen.tile_for(order_id) is not None:
             raise SystemExit(f"order {index}: the touch did not bump it")
     return samples

@@ -85,9 +85,9 @@ def _run_board(
     )
     from kivy.clock import Clock
 
-    from kds_device.ui.app import BoardApp
+    from kds_device.board_setup import build_board_app
 
-    app = BoardApp(config, inbox, link.outbox, data_dir=directory, link=None)
+    app = build_board_app(config, inbox, link.outbox, data_dir=directory)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %d: stopping", signum)

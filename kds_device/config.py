@@ -28,6 +28,11 @@ class DisplayConfig:
     size: tuple[int, int] = (1280, 800)
     rotation: int = 0
     sound: bool = True
+    #: A tap bumps the selected tile only if the board under the finger has not moved for
+    #: this long (after a bump the next ticket slides into the tapped place).
+    tap_settle_s: float = 0.6
+    #: A cancelled tile is cleared by touch only after a hold this long (progress shown).
+    clear_hold_s: float = 1.0
     #: Deliverect channel ids to names shown on tiles (Deliverect publishes the list).
     channels: dict[int, str] = field(default_factory=dict)
 
@@ -50,6 +55,10 @@ class BumpBarConfig:
     guard_s: float = 0.25  # a second press on one pin within this counts once
     pin_factory: str = ""  # "" = gpiozero's choice / GPIOZERO_PIN_FACTORY
     keys: dict[str, str] = field(default_factory=dict)  # key name -> action
+    #: Holding the PAGE BACK and PAGE NEXT keys together this long opens the learn screen.
+    learn_chord_s: float = 3.0
+    #: The learn screen closes after this long without a key or a touch.
+    learn_idle_s: float = 30.0
     default_pins: bool = False  # no pins configured: use the documented default GPIO map
 
 
@@ -125,6 +134,9 @@ def config_from_mapping(raw: Mapping[str, Any], config: DeviceConfig | None = No
     if disp.rotation not in (0, 90, 180, 270):
         _problem(config, "display.rotation must be 0, 90, 180 or 270; using 0")
         disp.rotation = 0
+    for name in ("tap_settle_s", "clear_hold_s"):
+        value = _get(display, name, float, getattr(disp, name), config, "display")
+        setattr(disp, name, min(max(value, 0.0), 5.0))
     size = display.get("size")
     if size is not None:
         parsed = parse_size(size)
@@ -147,7 +159,7 @@ def config_from_mapping(raw: Mapping[str, Any], config: DeviceConfig | None = No
     bar = config.bumpbar
     bar.pins = _pin_map(bumpbar.get("pins", {}), config, "bumpbar.pins")
     bar.hold = _pin_map(bumpbar.get("hold", {}), config, "bumpbar.hold")
-    for name in ("hold_time_s", "bounce_time_s", "guard_s"):
+    for name in ("hold_time_s", "bounce_time_s", "guard_s", "learn_chord_s", "learn_idle_s"):
         setattr(bar, name, _get(bumpbar, name, float, getattr(bar, name), config, "bumpbar"))
     bar.pin_factory = _get(bumpbar, "pin_factory", str, bar.pin_factory, config, "bumpbar")
     bar.default_pins = _get(bumpbar, "default_pins", bool, bar.default_pins, config, "bumpbar")

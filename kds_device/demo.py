@@ -143,7 +143,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    from kds_device.ui.app import BoardApp
+    from kds_device.board_setup import build_board_app
 
     config = load_config(config_file())
     if not config.display.channels:
@@ -161,7 +161,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
         feed = sink = ChainFeed(data_dir, inbox, args.rate, args.prefill, args.seed)
         link = None  # the device link reports the real state
-    app = BoardApp(config, inbox, sink, data_dir=data_dir, link=link)
+    app = build_board_app(config, inbox, sink, data_dir=data_dir, link=link)
     if link is not None:
         app.preload = prefill(args.prefill, args.seed, datetime.now(UTC))
     if args.screenshot:

@@ -43,6 +43,7 @@ DEFAULT_HOLDS: dict[int, Action] = {
     13: Action.RECALL,  # hold BUMP
     21: Action.ACKNOWLEDGE,  # hold ALL-DAY
     12: Action.CLEAR_ALL,  # hold FIRST
+    20: Action.NEXT_URGENT,  # hold PAGE NEXT: the next late or cancelled ticket
 }
 
 

@@ -144,7 +144,7 @@ DEFAULT_KEYMAP = KeyMap(
         "numpad5": Action.BUMP,
         "numpadenter": Action.BUMP,
         "numpad8": Action.START,
-        "numpaddivide": Action.START,
+        "numpaddivide": Action.NEXT_URGENT,
         "numpad1": Action.RECALL,
         "numpad0": Action.RECALL,
         "numpad2": Action.UNDO,
@@ -171,6 +171,7 @@ DEFAULT_KEYMAP = KeyMap(
         "a": Action.ALL_DAY,
         "c": Action.ACKNOWLEDGE,
         "x": Action.CLEAR_ALL,
+        "l": Action.NEXT_URGENT,
     }
 )
 
@@ -231,10 +232,15 @@ def effective_keymap(config_keys: Mapping[str, str], learned: Path) -> tuple[Key
 class Gesture(StrEnum):
     """What a key can do besides an action."""
 
-    LEARN = "learn"  # a key held for ``learn_hold_s``: open the learn screen
+    LEARN = "learn"  # the learn chord held for ``chord_s``: open the learn screen
 
 
 Fired = Action | Gesture
+
+#: The learn chord: the keys of both these actions held together (on the default keypad
+#: "-" and "+", on a keyboard Page Up and Page Down). A deliberate two-handed act no plate
+#: resting on the keypad makes; each key alone still pages first.
+LEARN_CHORD: frozenset[Action] = frozenset({Action.PAGE_PREVIOUS, Action.PAGE_NEXT})
 
 
 @dataclass
@@ -242,7 +248,6 @@ class _Down:
     since: float
     action: Action | None
     fired_hold: bool = False
-    fired_learn: bool = False
 
 
 class KeyPressTracker:
@@ -253,45 +258,43 @@ class KeyPressTracker:
     * A destructive action (:data:`DESTRUCTIVE`) fires only once its key has been held for
       ``hold_time_s`` (noticed by :meth:`poll`, a repeat, or the key up), so a bumped elbow
       does nothing harmful.
-    * Any other key (mapped or not) held for ``learn_hold_s`` gives :attr:`Gesture.LEARN`.
-    * With ``learn_on_unknown`` (a first start: no learned map, no ``[bumpbar.keys]``), a key
-      the map does not know gives :attr:`Gesture.LEARN` at once: the bar needs teaching.
-    Modifier and lock keys (:data:`MODIFIER_KEYS`) do neither.
+    * Keys for every action of :data:`LEARN_CHORD` held together for ``chord_s`` give
+      :attr:`Gesture.LEARN`, once per chord. Nothing else opens the learn screen from keys:
+      not an unknown key, not a key resting down for minutes.
     """
 
     def __init__(
         self,
         keymap: KeyMap,
         hold_time_s: float = 1.0,
-        learn_hold_s: float | None = 5.0,
+        chord_s: float | None = 3.0,
         destructive: frozenset[Action] = DESTRUCTIVE,
-        learn_on_unknown: bool = False,
     ) -> None:
         self.keymap = keymap
-        self.learn_on_unknown = learn_on_unknown
         self.hold_time_s = hold_time_s
-        self.learn_hold_s = learn_hold_s
+        self.chord_s = chord_s
         self._destructive = destructive
         self._down: dict[str, _Down] = {}
+        self._chord_fired = False
 
     def key_down(self, name: str, t: float) -> list[Fired]:
         held = self._down.get(name)
         if held is not None:  # auto-repeat
-            return self._due(name, held, t)
+            return self._due(name, held, t) + self._chord(t)
         action = self.keymap.action_for(name)
         self._down[name] = _Down(t, action)
         if action is not None and action not in self._destructive:
             return [action]
-        if action is None and self.learn_on_unknown and name not in MODIFIER_KEYS:
-            return [Gesture.LEARN]
         return []
 
     def key_up(self, name: str, t: float) -> list[Fired]:
         held = self._down.get(name)
         if held is None:
             return []  # pressed before we were listening
-        fired = self._due(name, held, t)
+        fired = self._due(name, held, t) + self._chord(t)
         del self._down[name]
+        if not self._chord_keys():
+            self._chord_fired = False
         return fired
 
     def poll(self, t: float) -> list[Fired]:
@@ -299,12 +302,13 @@ class KeyPressTracker:
         return [fired for _, fired in self.poll_keys(t)]
 
     def poll_keys(self, t: float) -> list[tuple[str, Fired]]:
-        """As :meth:`poll`, with the name of the key each came from."""
-        return [
+        """As :meth:`poll`, with the name of the key each came from ("" for the chord)."""
+        due = [
             (name, fired)
             for name, held in list(self._down.items())
             for fired in self._due(name, held, t)
         ]
+        return due + [("", fired) for fired in self._chord(t)]
 
     def held_keys(self) -> set[str]:
         return set(self._down)
@@ -320,21 +324,29 @@ class KeyPressTracker:
     def reset(self) -> None:
         """Forget keys that are down (e.g. when another screen takes the keyboard)."""
         self._down.clear()
+        self._chord_fired = False
 
     def _due(self, name: str, held: _Down, t: float) -> list[Fired]:
-        age = t - held.since
-        if held.action in self._destructive:
-            if not held.fired_hold and age >= self.hold_time_s:
-                held.fired_hold = True
-                assert held.action is not None
-                return [held.action]
-            return []
-        if (
-            self.learn_hold_s is not None
-            and not held.fired_learn
-            and age >= self.learn_hold_s
-            and name not in MODIFIER_KEYS
-        ):
-            held.fired_learn = True
-            return [Gesture.LEARN]
+        """A destructive action whose hold has come due (once per hold)."""
+        due = held.action in self._destructive and not held.fired_hold
+        if due and held.action is not None and t - held.since >= self.hold_time_s:
+            held.fired_hold = True
+            return [held.action]
         return []
+
+    def _chord_keys(self) -> dict[Action, float]:
+        """For each chord action with a key down: since when (the earliest such key)."""
+        since: dict[Action, float] = {}
+        for held in self._down.values():
+            if held.action in LEARN_CHORD:
+                since[held.action] = min(since.get(held.action, held.since), held.since)
+        return since
+
+    def _chord(self, t: float) -> list[Fired]:
+        if self.chord_s is None or self._chord_fired:
+            return []
+        since = self._chord_keys()
+        if len(since) < len(LEARN_CHORD) or t - max(since.values()) < self.chord_s:
+            return []
+        self._chord_fired = True
+        return [Gesture.LEARN]

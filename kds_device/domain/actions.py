@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from kds_device.domain.attention import next_urgent
 from kds_device.domain.board import Board, Outcome
 from kds_device.domain.clock import Instant
 
@@ -21,6 +22,7 @@ class Action(StrEnum):
     ALL_DAY = "all_day"  # toggle the all-day panel
     ACKNOWLEDGE = "acknowledge"  # take a cancelled ticket away
     CLEAR_ALL = "clear_all"  # acknowledge every cancelled ticket
+    NEXT_URGENT = "next_urgent"  # show the next late or cancelled ticket on another page
 
     @classmethod
     def parse(cls, name: str) -> Action:
@@ -55,12 +57,16 @@ def apply_action(board: Board, action: Action, now: Instant) -> Outcome:
         return board.page_next()
     if action is Action.PAGE_PREVIOUS:
         return board.page_previous()
+    if action is Action.NEXT_URGENT:
+        target = next_urgent(board, now)
+        return board.jump_to(target) if target else Outcome()
     if action is Action.ACKNOWLEDGE:
         return board.acknowledge()
-    if action is Action.CLEAR_ALL:
+    if action is Action.CLEAR_ALL:  # the cancelled tickets on screen, not those on other pages
         outcome = Outcome()
-        for ticket in list(board.open_tickets()):
-            if ticket.voided:
-                outcome.merge(board.acknowledge(ticket.order_id))
+        for order_id in board.ids_on_page():
+            ticket = board.ticket(order_id)
+            if ticket is not None and ticket.voided:
+                outcome.merge(board.acknowledge(order_id))
         return outcome
     return Outcome()

@@ -199,6 +199,34 @@ class Board:
                         return index
         return None
 
+    def ids_on_page(self, index: int | None = None) -> list[str]:
+        """The tickets with a segment on page ``index`` (default: the current page), in
+        order, each once."""
+        pages = self.pages()
+        page = pages[self.page_index if index is None else index]
+        ids: list[str] = []
+        for column in page:
+            for segment in column:
+                if segment.order_id not in ids:
+                    ids.append(segment.order_id)
+        return ids
+
+    def on_current_page(self, order_id: str | None) -> bool:
+        """True when the cook can see ``order_id`` now: a segment of it is on this page."""
+        return order_id is not None and order_id in self.ids_on_page()
+
+    def selected_on_page(self) -> str | None:
+        """The selection, if it is on the current page (the only one an action may use)."""
+        return self.selected_id if self.on_current_page(self.selected_id) else None
+
+    def jump_to(self, order_id: str) -> Outcome:
+        """Show the page ``order_id`` starts on and select it."""
+        before = self.page_index
+        outcome = self.select(order_id)
+        if self.page_index != before:
+            outcome.changed.add(PAGE_CHANGED)
+        return outcome
+
     def tickets_after_page(self) -> int:
         """How many open tickets start on pages after the current one."""
         return sum(
@@ -253,19 +281,41 @@ class Board:
         if not tickets:
             return self.select(None)
         ids = [t.order_id for t in tickets]
-        if self.selected_id not in ids:
-            return self.select(ids[0])
-        index = ids.index(self.selected_id) + delta
+        selected = self.selected_on_page()
+        if selected is None:
+            here = self.ids_on_page()  # nothing selected here: start on this page
+            return self.select(here[0] if here else ids[0])
+        index = ids.index(selected) + delta
         return self.select(ids[max(0, min(index, len(ids) - 1))])
 
+    def _neighbours(self, order_id: str) -> list[str]:
+        """Who takes the selection when ``order_id`` leaves: the tickets after it on this
+        page, then those before it (nearest first)."""
+        here = self.ids_on_page()
+        if order_id not in here:
+            return []
+        at = here.index(order_id)
+        return here[at + 1 :] + here[:at][::-1]
+
+    def _reselect(self, candidates: list[str]) -> None:
+        """After a ticket left: a neighbour on the same page, or nothing (never a ticket on
+        another page: the next press must act on what the cook sees)."""
+        self._touched()
+        for order_id in candidates:
+            ticket = self._tickets.get(order_id)
+            if ticket is not None and ticket.visible and self.on_current_page(order_id):
+                self.selected_id = order_id
+                return
+        self.selected_id = None
+
     def _ensure_selection(self) -> None:
-        """Keep the cursor on a visible ticket after one leaves the board."""
+        """Keep the cursor on a visible ticket of the current page (or on nothing)."""
         if self.selected_id is not None:
             ticket = self._tickets.get(self.selected_id)
             if ticket is not None and ticket.visible:
                 return
-        tickets = self.open_tickets()
-        self.selected_id = tickets[0].order_id if tickets else None
+        here = self.ids_on_page() if self.open_tickets() else []
+        self.selected_id = here[0] if here else None
 
     # ---- changes from outside -----------------------------------------------------------
 
@@ -316,10 +366,12 @@ class Board:
             return Outcome()
         ticket.status = status
         done = status >= self.settings.bump_status or status >= FINISHED_FROM
+        neighbours = self._neighbours(order_id) if done and not ticket.bumped else []
         if done and not ticket.bumped:
             self._finish(ticket, now)
+            if self.selected_id == order_id:  # bumped on another screen: not left on it
+                self._reselect(neighbours)
         self._touched()
-        self._ensure_selection()  # bumped on another screen: the cursor must not stay on it
         return Outcome(changed={order_id})
 
     def apply_event(self, event: Event, now: Instant) -> Outcome:
@@ -355,11 +407,13 @@ class Board:
             return Outcome()
         if ticket.voided:
             return self.acknowledge(ticket.order_id)
+        neighbours = self._neighbours(ticket.order_id)
         outcome = self._send(ticket, self.settings.bump_status)
         self._finish(ticket, now)
         self.last_bump = (ticket.order_id, now.mono)
+        if self.selected_id == ticket.order_id:
+            self._reselect(neighbours)
         self._touched()
-        self._ensure_selection()
         outcome.changed.add(ticket.order_id)
         return outcome
 
@@ -396,9 +450,11 @@ class Board:
         ticket = self._target(order_id)
         if ticket is None or not ticket.voided or ticket.void_acknowledged:
             return Outcome()
+        neighbours = self._neighbours(ticket.order_id)
         ticket.void_acknowledged = True
+        if self.selected_id == ticket.order_id:
+            self._reselect(neighbours)
         self._touched()
-        self._ensure_selection()
         return Outcome(changed={ticket.order_id})
 
     def prune(self, now: Instant) -> Outcome:
@@ -437,9 +493,12 @@ class Board:
         return ticket
 
     def _target(self, order_id: str | None) -> Ticket | None:
+        """The ticket an action applies to: only one the cook can see on this page."""
         order_id = order_id or self.selected_id
         ticket = self._tickets.get(order_id) if order_id else None
-        return ticket if ticket is not None and ticket.visible else None
+        if ticket is None or not ticket.visible or not self.on_current_page(order_id):
+            return None
+        return ticket
 
     def _send(self, ticket: Ticket, status: int) -> Outcome:
         if ticket.voided or status <= ticket.status:

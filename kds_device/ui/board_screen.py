@@ -14,6 +14,7 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.properties import NumericProperty, StringProperty
@@ -23,6 +24,7 @@ from kds_device.domain.board import PAGE_CHANGED, Board, Ticket
 from kds_device.domain.clock import Instant
 from kds_device.domain.layout import Segment
 from kds_device.domain.lines import TicketLine, allergy_pattern
+from kds_device.runtime.board_core import PressStart
 from kds_device.ui import tile_text
 from kds_device.ui.all_day_panel import AllDayPanel
 from kds_device.ui.fonts import register_fonts
@@ -74,7 +76,15 @@ class BoardScreen(FloatLayout):
         self.tz = tz
         self.allergy = allergy_pattern(board.settings.allergy_words)
         self.metrics = Metrics.for_window(800, 480)
-        self.on_tile_tap: Callable[[str], None] = lambda order_id: None
+        #: A finger lifted from a tile: (what was under it at the start, order id, place).
+        self.on_tile_press: Callable[[PressStart, str, tuple[float, ...]], None] = (
+            lambda start, order_id, place: None
+        )
+        #: A cancelled tile held for ``clear_hold_s``.
+        self.on_tile_clear: Callable[[str], None] = lambda order_id: None
+        self.on_all_day_close: Callable[[], None] = lambda: self.open_all_day(False)
+        self.clear_hold_s = 1.0
+        self._hold: tuple[OrderTile, str, float, Any] | None = None
         self.tiles: dict[Key, OrderTile] = {}
         self._placed: dict[Key, _Placed] = {}
         self._pool: list[OrderTile] = []
@@ -189,7 +199,7 @@ class BoardScreen(FloatLayout):
             self._placed.pop(key, None)
             self.ids.area.remove_widget(gone)
             self._pool.append(gone)
-        selected = self.board.selected_id
+        selected = self.board.selected_on_page()
         selection_moved = selected != self._selected
         for key, placed in wanted.items():
             existing = self.tiles.get(key)
@@ -201,11 +211,12 @@ class BoardScreen(FloatLayout):
             else:
                 tile = existing
             before = self._placed.get(key)
-            if before is None or before.geometry != placed.geometry:
+            if fresh or before is None or before.geometry != placed.geometry:
                 x, y, w, h = placed.geometry
                 tile.pos = (x, y)
                 tile.size = (w, h)
                 tile.body_rows = placed.body_rows
+                tile.placed_mono = now.mono  # the board moved under this place
             ticket = self.board.ticket(placed.segment.order_id)
             if ticket is None:
                 continue
@@ -248,8 +259,47 @@ class BoardScreen(FloatLayout):
             return self._pool.pop()
         tile = OrderTile()
         tile.apply_metrics(self.metrics)
-        tile.bind(on_tap=lambda _tile, order_id: self.on_tile_tap(order_id))
+        tile.bind(on_press_down=self._press_down, on_press_up=self._press_up)
         return tile
+
+    # ---- presses ------------------------------------------------------------------------
+
+    def _press_down(self, tile: OrderTile, touch: Any) -> None:
+        """Remember what is under the finger now: the core decides when it lifts."""
+        still = self._now().mono - tile.placed_mono
+        selected = self.board.selected_on_page() == tile.order_id
+        touch.ud["kds_press"] = PressStart(tile.order_id, selected, _place(tile), still)
+        if tile.voided and not tile.continued:
+            self._end_hold()
+            event = Clock.schedule_interval(lambda _dt: self._hold_tick(), 0)
+            self._hold = (tile, tile.order_id, self._now().mono, event)
+
+    def _press_up(self, tile: OrderTile, touch: Any) -> None:
+        self._end_hold()  # a cancel let go early stays (a tap only selects it)
+        start = touch.ud.get("kds_press")
+        if isinstance(start, PressStart) and tile.collide_point(*touch.pos):
+            self.on_tile_press(start, tile.order_id, _place(tile))
+
+    def _hold_tick(self) -> None:
+        """A cancelled tile held down: fill its header; clear it once the hold is long enough."""
+        if self._hold is None:
+            return
+        tile, order_id, since, _event = self._hold
+        if tile.order_id != order_id or tile.parent is None:
+            self._end_hold()
+            return
+        progress = (self._now().mono - since) / max(self.clear_hold_s, 0.01)
+        tile.hold_progress = min(1.0, max(0.001, progress))
+        if progress >= 1.0:
+            self._end_hold()
+            self.on_tile_clear(order_id)
+
+    def _end_hold(self) -> None:
+        if self._hold is not None:
+            tile, _order_id, _since, event = self._hold
+            event.cancel()
+            tile.hold_progress = 0.0
+            self._hold = None
 
     def tile_for(self, order_id: str) -> OrderTile | None:
         """The first tile of a ticket on the current page (tests and the bench use it)."""
@@ -268,7 +318,7 @@ class BoardScreen(FloatLayout):
         if on:
             if self.all_day is None:
                 self.all_day = AllDayPanel()
-                self.all_day.bind(on_close=lambda _panel: self.open_all_day(False))
+                self.all_day.bind(on_close=lambda _panel: self.on_all_day_close())
             self._add_panel(self.all_day)
         elif self.all_day is not None:
             self.remove_widget(self.all_day)
@@ -294,8 +344,8 @@ class BoardScreen(FloatLayout):
 
     def _recall_key(self, _window: Any, keycode: int, *_args: Any) -> bool:
         """Esc closes the recall list (and goes no further)."""
-        if keycode == ESCAPE and self.recall_open:
-            self.close_recall()
+        if keycode == ESCAPE and self.recall_open and self.recall is not None:
+            self.recall.dispatch("on_close")  # as its CLOSE button: the app closes it
             return True
         return False
 
@@ -307,3 +357,7 @@ class BoardScreen(FloatLayout):
     @property
     def recall_open(self) -> bool:
         return self.recall is not None and self.recall.parent is not None
+
+
+def _place(tile: OrderTile) -> tuple[float, float, float, float]:
+    return (tile.x, tile.y, tile.width, tile.height)

@@ -226,7 +226,7 @@ def _voided(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
         px,
         "[b]CANCELLED[/b]",
         px,
-        "[b]TAP TO CLEAR[/b]",
+        "[b]HOLD TO CLEAR[/b]",
         "",
         size.small_px,
         row3_px,

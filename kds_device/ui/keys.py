@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 class KeyInput:
     """Feeds key downs/ups to a :class:`KeyPressTracker` and hands what fires to ``perform``;
-    a long hold on any key asks ``open_learn`` for the learn screen."""
+    the learn chord asks ``open_learn`` for the learn screen. The composition root builds
+    it and hands it to the app, which feeds it the window's key events."""
 
     def __init__(
         self,
@@ -39,7 +40,7 @@ class KeyInput:
         keymap, origin = effective_keymap(config.keys, learned)
         log.info("key map: %s (%d keys)", origin, len(keymap))
         self.tracker = KeyPressTracker(
-            keymap, hold_time_s=config.hold_time_s, learn_on_unknown=origin == "default"
+            keymap, hold_time_s=config.hold_time_s, chord_s=config.learn_chord_s
         )
         self.perform = perform
         self.open_learn = open_learn

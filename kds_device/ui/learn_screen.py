@@ -1,6 +1,8 @@
 """The learn screen: "press the key for BUMP", then the next action, until every action has a
-key; then the key map is saved and handed back. Works from a bump bar alone: no touch, a taught
-key pressed again skips, silence skips, Esc (when there is a keyboard) cancels.
+key; then the key map is saved and handed back. Works from a bump bar alone: a taught key
+pressed again skips, silence skips, Esc (when there is a keyboard) cancels. A touch on CLOSE
+cancels too, and so does ``idle_s`` (30 s) without a key or a touch. The board keeps running
+underneath: new orders chime and the header counts them.
 
 The rules live in :class:`~kds_device.adapters.key_learning.KeyLearner`; this widget shows
 them and runs the timeout.
@@ -44,6 +46,7 @@ ACTION_TEXT: dict[Action, tuple[str, str]] = {
     Action.ALL_DAY: ("ALL DAY", "show or hide the all-day counts"),
     Action.ACKNOWLEDGE: ("ACKNOWLEDGE CANCEL", "take a cancelled ticket away"),
     Action.CLEAR_ALL: ("CLEAR ALL CANCELS", "take every cancelled ticket away"),
+    Action.NEXT_URGENT: ("NEXT LATE", "show the next late or cancelled ticket on another page"),
 }
 
 
@@ -66,6 +69,7 @@ class LearnScreen(FloatLayout):
     detail_text = StringProperty("")
     feedback_text = StringProperty("")
     hint_text = StringProperty("")
+    new_orders = NumericProperty(0)  # orders that arrived on the board meanwhile
 
     def __init__(
         self,
@@ -78,10 +82,13 @@ class LearnScreen(FloatLayout):
         held: Iterable[str] = (),
         hold_time_s: float = 1.0,
         now: Callable[[], float] = time.monotonic,
+        idle_s: float = 30.0,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
         self._now = now
+        self.idle_s = idle_s
+        self._last_input = now()
         self.learner = KeyLearner(actions, current, now(), step_timeout_s, held)
         self.result: KeyMap | None = None
         self._on_done = on_done
@@ -110,7 +117,8 @@ class LearnScreen(FloatLayout):
         """A key event by name; True (always, while open): the screen owns the keyboard."""
         if self._closed:
             return False
-        t = self._now() if t is None else t
+        self._last_input = self._now()
+        t = self._last_input if t is None else t
         if not down:
             self.learner.key_up(name)
             return True
@@ -125,14 +133,27 @@ class LearnScreen(FloatLayout):
         """Skip the current action when its time is up; update the countdown."""
         if self._closed:
             return
-        if self.learner.tick(self._now() if t is None else t):
+        t = self._now() if t is None else t
+        if self._now() - self._last_input >= self.idle_s:
+            log.info("learn: %.0f s without input; closed", self.idle_s)
+            self.cancel()
+            return
+        if self.learner.tick(t):
             self._after_step()
         else:
             self._refresh()
 
     def cancel(self) -> None:
+        if self._closed:
+            return
         self._close()
         self._on_cancel()
+
+    def on_touch_down(self, touch: Any) -> bool:
+        """The screen is modal: touches never reach the board under it (CLOSE takes them)."""
+        self._last_input = self._now()
+        super().on_touch_down(touch)
+        return True
 
     # ---- inside --------------------------------------------------------------------------
 
@@ -176,7 +197,8 @@ class LearnScreen(FloatLayout):
             self.detail_text = what + held
             left = learner.seconds_left(self._now())
             self.hint_text = (
-                f"Skip: press a key you already taught, or wait {left:.0f} s.   Esc: cancel"
+                f"Skip: press a key you already taught, or wait {left:.0f} s."
+                "   Esc or CLOSE: cancel"
             )
         if learner.last is not None:
             result, last_action, key = learner.last
@@ -192,9 +214,11 @@ class LearnScreen(FloatLayout):
 SCREEN_NAME = "learn"
 
 
-def open_learn_screen(app: Any, actions: Sequence[Action] | None = None) -> LearnScreen:
-    """Show the learn screen in the running board app (its ``open_learn`` hook calls this:
-    settings, a key held 5 s, an unknown key on first start).
+def open_learn_screen(
+    app: Any, actions: Sequence[Action] | None = None, idle_s: float = 30.0
+) -> LearnScreen:
+    """Show the learn screen in the running board app (its ``open_learn`` calls this: the
+    learn chord).
 
     Uses the app's ``open_screen``/``close_screen`` and its key input (``app.keys``, whose
     tracker gets the new map); keys reach the screen through its own window binding while
@@ -226,8 +250,6 @@ def open_learn_screen(app: Any, actions: Sequence[Action] | None = None) -> Lear
 
     def leave() -> None:
         unbind()
-        if tracker is not None:
-            tracker.learn_on_unknown = False  # asked once; settings can open it again
         app.close_screen()
 
     def done(keymap: KeyMap) -> None:
@@ -244,6 +266,8 @@ def open_learn_screen(app: Any, actions: Sequence[Action] | None = None) -> Lear
         path=Path(data_dir) / KEYMAP_FILE if data_dir is not None else None,
         held=tracker.held_keys() if tracker is not None else (),
         hold_time_s=tracker.hold_time_s if tracker is not None else 1.0,
+        now=keys.clock if keys is not None else time.monotonic,  # the keys' clock
+        idle_s=idle_s,
     )
     host = Screen(name=SCREEN_NAME)
     host.add_widget(screen)

@@ -30,12 +30,15 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
 class OrderTile(Widget):
-    """A tile; dispatches ``on_tap(order_id)`` when a touch starts and ends on it."""
+    """A tile; dispatches ``on_press_down(touch)`` when a finger goes down on it and
+    ``on_press_up(touch)`` when that finger lifts over it (the board screen decides what a
+    press does). ``hold_progress`` (0..1) fills the header while a cancel is held."""
 
     order_id = StringProperty("")
     continued = BooleanProperty(False)
     voided = BooleanProperty(False)
     selected = BooleanProperty(False)
+    started = BooleanProperty(False)  # PREPARING (or later): a green bar down the body's edge
 
     title_text = StringProperty("")
     clock_text = StringProperty("")
@@ -69,8 +72,11 @@ class OrderTile(Widget):
     outline_px = NumericProperty(3.0)
     body_rows = NumericProperty(1)  # the rows the paginator gave this segment's lines
     body_font_px = NumericProperty(20.0)  # body_px, smaller only if the estimate fell short
+    hold_progress = NumericProperty(0.0)  # a cancelled tile held to clear: 0..1
+    #: When (core clock, monotonic s) this tile last changed ticket or place.
+    placed_mono = NumericProperty(0.0)
 
-    __events__ = ("on_tap",)
+    __events__ = ("on_press_down", "on_press_up")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -107,6 +113,7 @@ class OrderTile(Widget):
         self.order_id = view.order_id
         self.continued = view.continued
         self.voided = view.voided
+        self.started = view.started
         self._view = view
         self._reset_body()
         self.body_text = view.body
@@ -205,6 +212,7 @@ class OrderTile(Widget):
     def on_touch_down(self, touch: Any) -> bool:
         if self.collide_point(*touch.pos) and touch.y >= self.y + self.gap_px:
             touch.grab(self)
+            self.dispatch("on_press_down", touch)
             return True
         return False
 
@@ -215,11 +223,13 @@ class OrderTile(Widget):
         if touch.grab_current is not self:
             return False
         touch.ungrab(self)
-        if self.collide_point(*touch.pos) and self.order_id:
-            self.dispatch("on_tap", self.order_id)
+        self.dispatch("on_press_up", touch)
         return True
 
-    def on_tap(self, order_id: str) -> None:
+    def on_press_down(self, touch: Any) -> None:
+        """Default handler (the board screen binds its own)."""
+
+    def on_press_up(self, touch: Any) -> None:
         """Default handler (the board screen binds its own)."""
 
 

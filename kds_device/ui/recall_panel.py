@@ -74,6 +74,12 @@ class RecallPanel(FloatLayout):
             self.cursor = max(0, min(len(buttons) - 1, self.cursor + step))
         self._paint_cursor()
 
+    def set_cursor(self, index: int) -> None:
+        """Highlight entry ``index`` (the core keeps the bump bar's cursor)."""
+        if index != self.cursor:
+            self.cursor = index
+            self._paint_cursor()
+
     def cursor_order_id(self) -> str:
         buttons = self.buttons()
         return str(buttons[self.cursor].order_id) if buttons else ""

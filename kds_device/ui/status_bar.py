@@ -15,7 +15,7 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Stri
 from kivy.uix.boxlayout import BoxLayout
 
 from kds_device.ui.measure import text_width
-from kds_device.ui.status_view import StatusView
+from kds_device.ui.status_view import StatusView, elsewhere_texts
 from kds_device.ui.theme import Metrics, Palette
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -27,7 +27,8 @@ BUTTON_PAD = 12.0
 
 class StatusBar(BoxLayout):
     """Dispatches ``on_button(name)`` for "recall", "all_day", "page" (onwards, from the last
-    page back to the first) and "page_previous"."""
+    page back to the first), "page_previous", and "late" and "cancelled" (the counts of those
+    on other pages)."""
 
     info_text = StringProperty("")
     info_px = NumericProperty(18.0)  # smaller, on two lines, when one line has no room
@@ -38,6 +39,8 @@ class StatusBar(BoxLayout):
     next_text = StringProperty("")  # "16 more >", or "page 1 >" on the last page
     page_px = NumericProperty(80.0)  # the page buttons' widths: fixed, so the info's room
     next_px = NumericProperty(120.0)  # does not change as the page figures grow
+    late_away_text = StringProperty("")  # "2 late," : a button, jumps to the first
+    cancelled_away_text = StringProperty("")  # "1 cancelled on other pages": a button
     font_px = NumericProperty(18.0)
     button_px = NumericProperty(64.0)
     all_day_on = BooleanProperty(False)
@@ -93,6 +96,9 @@ class StatusBar(BoxLayout):
             self.next_text = f"{view.more} more >"
         else:
             self.next_text = "page 1 >" if self.paged else ""
+        self.late_away_text, self.cancelled_away_text = elsewhere_texts(
+            view.late_elsewhere, view.cancelled_elsewhere, short=self.width < 1100
+        )
         self.fit_info()
 
     def fit_info(self) -> None:

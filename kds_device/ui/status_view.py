@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from kds_device.domain.attention import elsewhere
 from kds_device.domain.board import Board
 from kds_device.domain.clock import Instant
 from kds_device.runtime.messages import Link, LinkChanged
@@ -26,6 +27,8 @@ class StatusView:
     last_order: str
     page: str  # "2/3"
     more: int = 0  # tickets starting on the pages after this one
+    late_elsewhere: int = 0  # late tickets on other pages (a touch target: jump there)
+    cancelled_elsewhere: int = 0  # cancelled tickets on other pages
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ def status_view(
     pages = board.pages()
     after = board.tickets_after_page()
     page = f"{board.page_index + 1}/{len(pages)}"
+    late_away, cancelled_away = elsewhere(board, now)
     text, ok = link_text(link, now.mono)
     if last_order is None:
         last = "no orders yet"
@@ -103,7 +107,22 @@ def status_view(
         last_order=last,
         page=page,
         more=after,
+        late_elsewhere=len(late_away),
+        cancelled_elsewhere=len(cancelled_away),
     )
+
+
+def elsewhere_texts(late: int, cancelled: int, short: bool = False) -> tuple[str, str]:
+    """The bar's two jump buttons: "2 late," and "1 cancelled on other pages" (either may be
+    empty; the last one says where); ``short`` (a narrow bar): "2 late >" "1 cancelled >"."""
+    if short:
+        return (f"{late} late >" if late else ""), (f"{cancelled} cancelled >" if cancelled else "")
+    where = " on other pages"
+    late_text = f"{late} late" if late else ""
+    cancelled_text = f"{cancelled} cancelled" if cancelled else ""
+    if cancelled_text:
+        return (late_text + "," if late_text else ""), cancelled_text + where
+    return (late_text + where if late_text else ""), ""
 
 
 def undo_text(board: Board, now: Instant) -> str:

@@ -18,6 +18,7 @@ from kds_device.domain.clock import Instant
 from kds_device.domain.layout import Segment
 from kds_device.domain.lines import TicketLine
 from kds_device.domain.order import OrderType
+from kds_device.domain.status import KDS_SENDABLE, OrderStatus
 from kds_device.ui import tile_text
 from kds_device.ui.theme import Palette
 
@@ -42,6 +43,7 @@ class TileView:
     continued: bool
     continues: bool
     voided: bool
+    started: bool  # at a status a kitchen screen sent (PREPARING ...): marked on the tile
     display_id: str
     marks: tuple[str, ...]
     kind: str
@@ -86,6 +88,9 @@ def tile_view(
             name, table = "", tile_text.clean(order.table, 12)
     if ticket.recalled and not ticket.voided:
         source = f"[b]RECALLED[/b] · {source}" if source else "[b]RECALLED[/b]"
+    state = "" if ticket.voided else kitchen_state(ticket.status)
+    if state:  # a status a screen sent (this one or another): first on row 3, never cut
+        source = f"[b]{state}[/b] · {source}" if source else f"[b]{state}[/b]"
     marks: tuple[str, ...] = ()
     if segment.continued and segment.continues:
         marks = ("continued · cont. »", "cont. »")
@@ -98,6 +103,7 @@ def tile_view(
         continued=segment.continued,
         continues=segment.continues,
         voided=ticket.voided,
+        started=bool(state),
         display_id=tile_text.clean(order.display_id, 24),
         marks=marks,
         kind=kind,
@@ -106,3 +112,10 @@ def tile_view(
         source=source,
         body="\n".join(row for line in lines for row in rows(line, ticket.voided)),
     )
+
+
+def kitchen_state(status: int) -> str:
+    """The word for a status a kitchen screen sends (PREPARING after START), else ""."""
+    if status not in KDS_SENDABLE:
+        return ""
+    return OrderStatus(status).label.upper()

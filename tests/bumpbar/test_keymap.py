@@ -141,22 +141,35 @@ def test_a_hold_counts_without_polling_when_the_key_comes_up() -> None:
     assert keys.key_down("x", 6.1) == [Action.CLEAR_ALL]  # noticed on a repeat
 
 
-def test_a_long_hold_of_any_other_key_asks_for_the_learn_screen() -> None:
-    keys = tracker(learn_hold_s=5.0)
-    assert keys.key_down("f12", 0.0) == []  # unmapped
+def test_only_the_learn_chord_asks_for_the_learn_screen() -> None:
+    keys = tracker(chord_s=3.0)
+    assert keys.key_down("f12", 0.0) == []  # unmapped: nothing, however long
     assert keys.key_down("numpad4", 1.0) == [Action.PREVIOUS]
-    assert keys.poll(4.9) == []
-    assert keys.poll(6.0) == [Gesture.LEARN, Gesture.LEARN]  # one per key, once each
-    assert keys.poll(9.0) == []
-    assert keys.held_keys() == {"f12", "numpad4"}
+    assert keys.poll(60.0) == []  # a plate resting on the keypad opens nothing
+    keys.key_up("numpad4", 60.0)
+    assert keys.key_down("numpadsubstract", 61.0) == [Action.PAGE_PREVIOUS]
+    assert keys.key_down("numpadadd", 61.5) == [Action.PAGE_NEXT]  # each alone still pages
+    assert keys.poll(64.4) == []  # both held, not yet 3 s together
+    assert keys.poll(64.5) == [Gesture.LEARN]
+    assert keys.poll(70.0) == []  # once per chord
+    keys.key_up("numpadadd", 70.0)
+    keys.key_down("numpadadd", 71.0)
+    assert keys.key_down("numpadadd", 74.1) == []  # one chord until both are let go
+    keys.key_up("numpadadd", 75.0)
+    keys.key_up("numpadsubstract", 75.0)
+    keys.key_down("pageup", 76.0)  # the keyboard's chord
+    keys.key_down("pagedown", 76.0)
+    assert keys.key_down("pagedown", 79.1) == [Gesture.LEARN]  # noticed on a repeat too
+    assert keys.held_keys() == {"f12", "pageup", "pagedown"}
     keys.reset()
     assert keys.held_keys() == set()
-    assert keys.key_up("f12", 9.5) == []  # pressed before the reset: forgotten
+    assert keys.key_up("f12", 79.5) == []  # pressed before the reset: forgotten
 
 
-def test_no_learn_gesture_when_switched_off() -> None:
-    keys = tracker(learn_hold_s=None)  # type: ignore[arg-type]
-    keys.key_down("f12", 0.0)
+def test_no_learn_chord_when_switched_off() -> None:
+    keys = tracker(chord_s=None)  # type: ignore[arg-type]
+    keys.key_down("pageup", 0.0)
+    keys.key_down("pagedown", 0.0)
     assert keys.poll(60.0) == []
 
 
@@ -212,18 +225,16 @@ def test_an_empty_walk_is_refused() -> None:
         KeyLearner([], DEFAULT_KEYMAP, t=0.0)
 
 
-def test_first_start_an_unknown_key_asks_for_the_learn_screen() -> None:
-    keys = KeyPressTracker(DEFAULT_KEYMAP, learn_on_unknown=True)
-    assert keys.key_down("f12", 0.0) == [Gesture.LEARN]
-    assert keys.key_down("f12", 0.1) == []  # repeat
-    assert keys.key_down("lctrl", 0.2) == []  # a modifier is nobody's bump key
+def test_an_unknown_key_at_first_start_or_escape_opens_nothing() -> None:
+    keys = KeyPressTracker(DEFAULT_KEYMAP)
+    assert keys.key_down("f12", 0.0) == []
+    assert keys.key_down("escape", 0.1) == []
+    assert keys.poll(30.0) == []
     assert keys.key_down("numpad5", 0.3) == [Action.BUMP]
-    keys.learn_on_unknown = False
-    assert keys.key_down("f11", 0.4) == []
 
 
 def test_modifiers_held_long_are_not_a_learn_gesture() -> None:
-    keys = tracker(learn_hold_s=5.0)
+    keys = tracker()
     keys.key_down("shift", 0.0)
     keys.key_down("numlock", 0.0)
     assert keys.poll(30.0) == []

@@ -3,7 +3,6 @@ learn screen writes a key map that then works."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,18 @@ from tests.fixtures.bumpbar import Keys, pump_until
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(60)]
 
-WALK_KEYS = ["f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10", "f11", "q"]
+WALK_KEYS = ["f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10", "f11", "q", "w"]
+STEPS = len(WALK_KEYS)
+
+
+def hold_learn_chord(app: Any, keys: Keys) -> None:
+    """Keypad "-" and "+" held together for the chord time (then let go)."""
+    keys.down("numpadsubstract")
+    keys.down("numpadadd")
+    keys.advance(app.device.bumpbar.learn_chord_s + 0.1)
+    pump_until(lambda: app.root.current == SCREEN_NAME, what="the learn screen")
+    keys.up("numpadadd")
+    keys.up("numpadsubstract")
 
 
 def learn_screen(app: Any) -> LearnScreen:
@@ -77,21 +87,23 @@ def test_first_start_learn_walk_writes_a_map_that_then_works(
 ) -> None:
     board = bump_app.board
     first = board.selected_id
-    keys.tap("f12")  # a key the default map does not know: this bar needs teaching
+    keys.tap("f12")  # a key the default map does not know opens nothing by itself
+    assert bump_app.root.current == "board"
+    hold_learn_chord(bump_app, keys)
     screen = learn_screen(bump_app)
     assert (screen.prompt_text, screen.action_text, screen.progress_text) == (
         "Press the key for",
         "NEXT",
-        "1/12",
+        f"1/{STEPS}",
     )
     taught = dict(zip(Action, WALK_KEYS, strict=True))
     for number, action in enumerate(Action, start=1):
-        assert screen.progress_text == f"{number}/12"
+        assert screen.progress_text == f"{number}/{STEPS}"
         assert screen.action_text.startswith(action.value.upper().split("_")[0][:4])
         keys.tap(taught[action])
         pump_until(lambda: True)  # let the screen draw
     assert bump_app.root.current == "board" and not screen.is_open
-    assert screen.feedback_text == f"CLEAR ALL CANCELS = {taught[Action.CLEAR_ALL]}"
+    assert screen.feedback_text == f"NEXT LATE = {taught[Action.NEXT_URGENT]}"
     saved = load_keymap(bump_app.data_dir / KEYMAP_FILE)
     assert saved.bindings() == {key: action for action, key in taught.items()}
     assert board.selected_id == first and not board.ticket(first).bumped  # teaching only
@@ -119,31 +131,33 @@ def test_skips_timeout_and_escape(bump_app: Any, keys: Keys) -> None:
     keys.tap("f1")  # NEXT = f1
     keys.tap("f1")  # PREVIOUS skipped: keeps its keys
     assert screen.feedback_text == "PREVIOUS skipped (keeps numpad4, left)"
-    screen.tick(time.monotonic() + 15.5)  # FIRST skipped by silence
-    assert screen.progress_text == "4/12" and screen.action_text == "BUMP"
+    keys.advance(15.5)
+    screen.tick()  # FIRST skipped by silence
+    assert screen.progress_text == f"4/{STEPS}" and screen.action_text == "BUMP"
     keys.tap("escape")
     assert bump_app.root.current == "board" and not screen.is_open
     assert not (bump_app.data_dir / KEYMAP_FILE).exists()
     first = bump_app.board.selected_id
     keys.tap("f1")  # nothing was learned
-    keys.tap("f12")  # and a cancelled first-start walk does not come back by itself
+    keys.tap("f12")  # and an unknown key does not bring it back
     assert bump_app.root.current == "board"
     keys.tap("numpad6")  # the board has its keys back
     assert bump_app.board.selected_id != first
 
 
-def test_holding_a_key_five_seconds_opens_the_learn_screen(bump_app: Any, keys: Keys) -> None:
+def test_the_chord_opens_the_learn_screen_a_resting_key_does_not(bump_app: Any, keys: Keys) -> None:
     ids = [t.order_id for t in bump_app.board.open_tickets()]
     keys.down("numpad6")
-    keys.advance(5.1)
-    pump_until(lambda: bump_app.root.current == SCREEN_NAME, what="the learn screen")
+    keys.advance(60)  # a plate on the keypad for a minute
+    pump_until(lambda: True)
+    assert bump_app.root.current == "board"
     assert bump_app.board.selected_id == ids[1]  # the press itself did its job, once
-    screen = learn_screen(bump_app)
-    keys.down("numpad6")  # still held, repeating: not taught
-    assert screen.progress_text == "1/12"
     keys.up("numpad6")
+    hold_learn_chord(bump_app, keys)
+    screen = learn_screen(bump_app)
+    assert screen.progress_text == f"1/{STEPS}"
     keys.tap("numpad6")
-    assert screen.progress_text == "2/12"
+    assert screen.progress_text == f"2/{STEPS}"
     assert screen.learner.taught == {"numpad6": Action.NEXT}
     keys.tap("escape")
     assert bump_app.root.current == "board"
@@ -160,6 +174,7 @@ def test_learn_screen_alone_reports_and_renders(tmp_path: Path) -> None:
         on_done=done.append,
         on_cancel=lambda: cancelled.append(True),
         path=tmp_path / "k.toml",
+        now=lambda: 1.0,  # the times below are this clock's (its ticker skips nothing)
     ).open()
     assert "holding" not in screen.detail_text
     assert screen.handle_key("numpad5", True, 1.0) is True

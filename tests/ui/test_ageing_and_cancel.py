@@ -89,7 +89,7 @@ def test_new_order_adds_one_tile_and_keeps_the_others(board_app: BoardDriver) ->
     assert set(ids) <= {order_id for order_id, _first in screen.tiles}
 
 
-def test_cancel_shouts_and_stays_until_tapped(board_app: BoardDriver) -> None:
+def test_cancel_shouts_and_stays_until_held(board_app: BoardDriver) -> None:
     payload, other = board_app.add_orders(2)
     order_id = payload["orderId"]
     board_app.post(OrderArrived(board_app.orders.cancel(payload, reason="Store too busy")))
@@ -100,7 +100,7 @@ def test_cancel_shouts_and_stays_until_tapped(board_app: BoardDriver) -> None:
     tile = board_app.tile(order_id)
     assert "CANCELLED" in tile.clock_text
     assert tile.clock_px >= tile.title_px, "CANCELLED at least as large as the id"
-    assert "TAP TO CLEAR" in tile.who_text
+    assert "HOLD TO CLEAR" in tile.who_text
     assert "Store too busy" in tile.source_text
     assert tile.body_text.startswith("[s]") and "[color" not in tile.body_text, "plain white"
     assert close(header_pixel(board_app, order_id), rgb(Palette.HEADER_VOID[0]))
@@ -110,7 +110,7 @@ def test_cancel_shouts_and_stays_until_tapped(board_app: BoardDriver) -> None:
     board_app.advance(3600)  # an hour later it is still there
     assert board_app.app.screen.tile_for(order_id) is not None
 
-    board_app.tap_widget(board_app.tile(order_id))
+    board_app.tap_widget(board_app.tile(order_id), hold_s=1.1)
     assert board_app.app.screen.tile_for(order_id) is None
     assert board_app.app.board.ticket(order_id).void_acknowledged
     assert board_app.sink.changes == [], "nothing is ever sent for a voided order"

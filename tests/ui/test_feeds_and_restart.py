@@ -1,6 +1,7 @@
-"""Everything that reaches the board from outside: journal events in seq order, the link
-state and the offline banner, the outbox count, actions from other threads; and a restart
-that shows the same board from the store."""
+"""What reaches the board from outside, on screen: the link state and the offline banner,
+the outbox count, actions from other threads; and a restart that shows the same board from
+the store. The rules behind them (seq order, saving before acknowledging, bumps into the
+outbox first) are tested without Kivy in ``tests/core``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from kds_device.domain.actions import Action
 from kds_device.domain.events import Event, EventType
 from kds_device.runtime.messages import (
     ActionRequested,
-    EventsArrived,
     Link,
     LinkChanged,
     OrderArrived,
@@ -25,81 +25,6 @@ pytestmark = [pytest.mark.ui, pytest.mark.timeout(60)]
 
 def received(seq: int, payload: dict) -> Event:
     return Event(seq, "loc", EventType.ORDER_RECEIVED, payload["orderId"], {"payload": payload})
-
-
-def test_events_apply_in_seq_order_once(board_app: BoardDriver) -> None:
-    payloads = [board_app.orders.order() for _ in range(4)]
-    acks: list[str] = []
-    cancel = Event(3, "loc", EventType.ORDER_VOIDED, payloads[0]["orderId"], {"reason": "x"})
-    # seq 3 (the cancel of seq 1's order) arrives first, with a duplicate of 1; 2 is missing
-    first = EventsArrived(
-        (cancel, received(1, payloads[0]), received(1, payloads[0])),
-        "mqtt",
-        lambda: acks.append("a"),
-    )
-    board_app.post(first)
-    board_app.wait_for(lambda: acks == ["a"], what="the first ack")
-    board = board_app.app.board
-    assert board_app.app.last_seq == 1
-    assert board.ticket(payloads[0]["orderId"]) is not None
-    assert not board.ticket(payloads[0]["orderId"]).voided, "seq 3 waits for seq 2"
-
-    board_app.post(EventsArrived((received(2, payloads[1]),), "http", lambda: acks.append("b")))
-    board_app.wait_for(lambda: acks == ["a", "b"], what="the second ack")
-    assert board_app.app.last_seq == 3
-    assert board.ticket(payloads[0]["orderId"]).voided
-    assert board.ticket(payloads[1]["orderId"]) is not None
-
-    old = EventsArrived((received(2, payloads[2]),), "mqtt", lambda: acks.append("c"))
-    board_app.post(old)  # an old seq with other content: ignored (already applied)
-    board_app.wait_for(lambda: len(acks) == 3)
-    assert board.ticket(payloads[2]["orderId"]) is None
-    assert board_app.app.store.get_meta("last_seq") == "3"
-
-
-def test_an_http_answer_steps_over_pruned_holes(board_app: BoardDriver) -> None:
-    """Seqs 2-4 were pruned at the gateway: the HTTP answer (complete up to its ``through``)
-    must not leave the board waiting for them forever."""
-    payloads = [board_app.orders.order() for _ in range(3)]
-    held = EventsArrived((received(6, payloads[2]),), "mqtt", lambda: None)
-    board_app.post(held)  # a live event beyond the hole arrives first: it waits
-    board_app.frames(2)
-    assert board_app.app.board.ticket(payloads[2]["orderId"]) is None
-    answer = (received(1, payloads[0]), received(5, payloads[1]))
-    board_app.post(EventsArrived(answer, "http", through=5))
-    board_app.wait_for(lambda: board_app.app.last_seq == 6, what="the hole stepped over")
-    for payload in payloads:
-        assert board_app.app.board.ticket(payload["orderId"]) is not None
-    assert board_app.app.store.get_meta("last_seq") == "6"
-
-
-def test_a_bump_reaches_the_outbox_before_the_board_file_says_bumped(
-    board_app: BoardDriver,
-) -> None:
-    """Crash-safety order: a bump shown as done must already be in the outbox."""
-    import sqlite3
-
-    seen_in_file: list[int] = []
-
-    class PeekingSink:
-        def submit(self, change: object) -> None:
-            db = sqlite3.connect(board_app.data_dir / "board.db")
-            row = db.execute(
-                "SELECT bumped FROM tickets WHERE order_id=?",
-                (change.order_id,),  # type: ignore[attr-defined]
-            ).fetchone()
-            db.close()
-            seen_in_file.append(row[0] if row else -1)
-
-    board_app.app.sink = PeekingSink()
-    (payload,) = board_app.add_orders(1)
-    board_app.app.perform(Action.BUMP)
-    board_app.frames(2)
-    assert seen_in_file == [0], "the outbox got the bump only after the board was saved"
-    db = sqlite3.connect(board_app.data_dir / "board.db")
-    row = db.execute("SELECT bumped FROM tickets WHERE order_id=?", (payload["orderId"],))
-    assert row.fetchone() == (1,)  # and then the board is saved
-    db.close()
 
 
 def test_a_bad_order_is_skipped_and_the_board_goes_on(board_app: BoardDriver) -> None:

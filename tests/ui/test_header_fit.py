@@ -103,7 +103,7 @@ def test_cancelled_is_as_large_as_the_id() -> None:
     plan = plan_head(HeadText("Y4TTQ", voided=True), sizes(250), measure)
     assert "CANCELLED" in plan.clock and plan.clock_px == plan.title_px
     assert measure("Y4TTQ", plan.title_px) + measure("CANCELLED", plan.clock_px) + 8 <= 250
-    assert "TAP TO CLEAR" in plan.who
+    assert "HOLD TO CLEAR" in plan.who
 
 
 def test_order_text_is_escaped() -> None:

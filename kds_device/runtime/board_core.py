@@ -1,0 +1,374 @@
+"""The device's core, without Kivy: the board, its store and its journal position, what the
+cook's presses do, and what a screen must show. The Kivy app (``kds_device.ui.app``) is a view
+of it: it hands the core the inbox's messages and the cook's presses and draws what the core
+reports through :class:`CoreView`.
+
+Rules kept here (and tested with Kivy blocked):
+
+* messages are applied on one thread; events strictly in ``seq`` order (:class:`EventOrder`);
+* status changes go to the sink (the device outbox) before the board is saved, and MQTT
+  messages are acknowledged only once the board is saved;
+* an action only ever applies to a ticket the cook can see on the current page, never while
+  the recall list covers the board; a tap bumps only a ticket that was selected and at that
+  place before the finger went down, once the layout under it has settled.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from kds_device.adapters.store import BoardStore
+from kds_device.config import DeviceConfig
+from kds_device.domain.actions import Action, apply_action
+from kds_device.domain.attention import elsewhere
+from kds_device.domain.board import PAGE_CHANGED, Alert, Board, Outcome
+from kds_device.domain.clock import Instant
+from kds_device.domain.order import Cancel, parse_webhook
+from kds_device.runtime.event_order import EventOrder
+from kds_device.runtime.inbox import Inbox
+from kds_device.runtime.messages import (
+    ActionRequested,
+    EventsArrived,
+    Link,
+    LinkChanged,
+    Message,
+    OrderArrived,
+    OutboxChanged,
+    StatusSink,
+)
+
+log = logging.getLogger(__name__)
+
+LAST_SEQ = "last_seq"
+LAST_ORDER = "last_order_wall"
+PRUNE_EVERY_S = 600.0
+
+
+class CoreView(Protocol):
+    """What the core asks of a screen."""
+
+    def show(self, changed: set[str]) -> None:
+        """Redraw the tickets in ``changed`` (all of them after a page change), then the
+        status bar, the undo bar and the panels from the core's state."""
+
+    def play(self, sound: str) -> None:
+        """Play "chime" (a new order) or "alert" (a cancel, a link down too long)."""
+
+    def open_learn(self) -> None:
+        """Show the key-learning screen."""
+
+
+class NoView:
+    """A core without a screen (tests of the rules, tools): remembers what it was asked."""
+
+    def __init__(self) -> None:
+        self.shown: list[set[str]] = []
+        self.played: list[str] = []
+        self.learn_opened = 0
+
+    def show(self, changed: set[str]) -> None:
+        self.shown.append(set(changed))
+
+    def play(self, sound: str) -> None:
+        self.played.append(sound)
+
+    def open_learn(self) -> None:
+        self.learn_opened += 1
+
+
+@dataclass(frozen=True)
+class PressStart:
+    """What was under the finger when it went down (the view records it)."""
+
+    order_id: str
+    selected: bool  # the ticket was the selection, on this page
+    place: tuple[float, float, float, float]  # the tile's x, y, width, height
+    still_s: float  # how long that tile had been in that place, showing that ticket
+
+
+@dataclass
+class RecallState:
+    """The recall list while it is open: which tickets, and the bump bar's cursor."""
+
+    order_ids: list[str]
+    cursor: int = 0
+
+    def cursor_id(self) -> str:
+        return self.order_ids[self.cursor] if self.order_ids else ""
+
+
+class BoardCore:
+    """Everything the board does, driven by messages and presses; ``view`` draws it."""
+
+    def __init__(
+        self,
+        config: DeviceConfig,
+        sink: StatusSink,
+        now: Callable[[], Instant],
+        inbox: Inbox[Message] | None = None,
+        link: LinkChanged | None = None,
+        view: CoreView | None = None,
+    ) -> None:
+        self.config = config
+        self.sink = sink
+        self.now = now
+        self.inbox: Inbox[Message] = inbox if inbox is not None else Inbox()
+        self.link = link or LinkChanged(Link.OFFLINE, now().mono, "starting")
+        self.view: CoreView = view or NoView()
+        self.board = Board(config.board)
+        self.store: BoardStore | None = None
+        self.order = EventOrder()
+        self._saved_seq = 0
+        self.outbox_pending = 0
+        self.last_order_wall: datetime | None = None
+        self.recall: RecallState | None = None
+        self.all_day_open = False
+        #: New orders that came in while the learn screen covered the board.
+        self.learning = False
+        self.new_while_learning = 0
+        self._main = threading.get_ident()
+        self._last_prune = now().mono
+
+    # ---- state --------------------------------------------------------------------------
+
+    @property
+    def last_seq(self) -> int:
+        return self.order.last_seq
+
+    @property
+    def pending_events(self) -> dict[int, Any]:
+        return self.order.pending
+
+    def open_store(self, data_dir: Path | None) -> None:
+        """Load the board saved in ``data_dir`` (none: run without persistence)."""
+        if data_dir is None:
+            return
+        try:
+            self.store = BoardStore(data_dir / "board.db")
+            self.board.restore(self.store.load(self.now()))
+            self.order.last_seq = self._saved_seq = int(self.store.get_meta(LAST_SEQ) or 0)
+            last = self.store.get_meta(LAST_ORDER)
+            self.last_order_wall = datetime.fromisoformat(last) if last else None
+        except Exception:
+            log.exception("board store unusable; running without persistence")
+            self.store = None
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    def preload(self, orders: list[tuple[Mapping[str, Any], float]]) -> None:
+        """Put orders (each with its age in seconds) on a board that has none (the demo)."""
+        if not orders or self.board.open_tickets():
+            return
+        now, outcome = self.now(), Outcome()
+        for payload, age_s in orders:
+            try:
+                outcome.merge(self.board.receive_order(payload, now.later(-age_s)))
+            except Exception:
+                log.exception("preloaded order skipped")
+        self.commit(outcome)
+
+    # ---- messages -----------------------------------------------------------------------
+
+    def drain(self) -> None:
+        """Apply everything in the inbox; acknowledge MQTT events once the board is saved."""
+        outcome = Outcome()
+        acks: list[Callable[[], object]] = []
+        for message in self.inbox.drain():
+            try:
+                outcome.merge(self.handle(message))
+            except Exception:
+                log.exception("message %s skipped", type(message).__name__)
+            if isinstance(message, EventsArrived) and callable(message.ack):
+                acks.append(message.ack)
+        if not self.commit(outcome):
+            return  # not saved: unacknowledged MQTT messages come again
+        for ack in acks:
+            try:
+                ack()
+            except Exception:
+                log.exception("event ack failed")
+
+    def handle(self, message: Message) -> Outcome:
+        now = self.now()
+        if isinstance(message, OrderArrived):
+            parsed = parse_webhook(message.payload)
+            if isinstance(parsed, Cancel):
+                return self.board.receive_cancel(parsed, now)
+            return self.board.receive_order(message.payload, now)
+        if isinstance(message, EventsArrived):
+            outcome = Outcome()
+            for event in self.order.ready(message.events, message.through):
+                try:
+                    outcome.merge(self.board.apply_event(event, now))
+                except Exception:
+                    log.exception("event %s (%s) cannot be applied; skipped", event.seq, event.type)
+            return outcome
+        if isinstance(message, LinkChanged):
+            self.link = message
+        elif isinstance(message, OutboxChanged):
+            self.outbox_pending = message.pending
+        elif isinstance(message, ActionRequested):
+            return self._apply(message.action)
+        return Outcome()
+
+    def commit(self, outcome: Outcome) -> bool:
+        """Hand status changes to the sink, then save the board: a crash in between leaves a
+        bump that is sent and a board that catches up from its echo, never a bump shown as
+        done that nobody sends. False when the board could not be saved."""
+        now = self.now()
+        new_orders = outcome.alerts.count(Alert.NEW_ORDER)
+        if new_orders:
+            self.last_order_wall = now.wall
+            if self.learning:
+                self.new_while_learning += new_orders
+        for change in outcome.status_changes:
+            try:
+                self.sink.submit(change)
+            except Exception:
+                log.exception("status sink refused %s", change)
+        saved = self._save(outcome)
+        self._keep_selection_on_page()
+        if Alert.ORDER_VOIDED in outcome.alerts:
+            self.view.play("alert")
+        elif new_orders:
+            self.view.play("chime")
+        self.view.show(outcome.changed | outcome.removed)
+        return saved
+
+    def _save(self, outcome: Outcome) -> bool:
+        ids = outcome.changed - {PAGE_CHANGED}
+        if self.store is None or not (ids or outcome.removed or self.last_seq != self._saved_seq):
+            return True
+        tickets = [t for t in (self.board.ticket(i) for i in ids) if t is not None]
+        meta = {LAST_SEQ: str(self.last_seq)}
+        if self.last_order_wall is not None:
+            meta[LAST_ORDER] = self.last_order_wall.isoformat()
+        try:
+            self.store.save(tickets, meta)
+            if outcome.removed:
+                self.store.delete(outcome.removed)
+            self._saved_seq = self.last_seq
+        except Exception:
+            log.exception("saving the board failed")
+            return False
+        return True
+
+    def _keep_selection_on_page(self) -> None:
+        """The selection always lies on the current page: if the board moved it elsewhere
+        (another screen's bump, a reflow), nothing is selected until the cook chooses."""
+        board = self.board
+        if board.selected_id is not None and board.selected_on_page() is None:
+            board.selected_id = None
+
+    # ---- the cook's actions -------------------------------------------------------------
+
+    def perform(self, action: Action) -> None:
+        """Do ``action`` now (main thread); from another thread it is posted to the inbox."""
+        if threading.get_ident() != self._main:
+            self.inbox.post(ActionRequested(action, "thread"))
+            return
+        self.commit(self._apply(action))
+
+    def _apply(self, action: Action) -> Outcome:
+        now = self.now()
+        if self.learning:
+            return Outcome()  # the learn screen has the keys
+        if self.recall is not None:
+            return self._recall_action(action, now)
+        if action is Action.RECALL:
+            self.recall = RecallState([t.order_id for t in self.board.recall_list()])
+            return Outcome()
+        if action is Action.ALL_DAY:
+            self.all_day_open = not self.all_day_open
+            return Outcome()
+        return apply_action(self.board, action, now)
+
+    def _recall_action(self, action: Action, now: Instant) -> Outcome:
+        """With the recall list open, the bump bar moves in the list and restores."""
+        recall = self.recall
+        assert recall is not None
+        if action in (Action.NEXT, Action.PREVIOUS) and recall.order_ids:
+            step = 1 if action is Action.NEXT else -1
+            recall.cursor = max(0, min(len(recall.order_ids) - 1, recall.cursor + step))
+            return Outcome()
+        self.recall = None
+        if action is Action.BUMP and recall.cursor_id():  # RECALL again only closes the list
+            return self.board.recall(recall.cursor_id(), now)
+        return Outcome()
+
+    def pick_recall(self, order_id: str) -> None:
+        """A tap on an entry of the recall list."""
+        if self.recall is None:
+            return
+        self.recall = None
+        self.commit(self.board.recall(order_id, self.now()))
+
+    def close_panels(self, recall: bool = True, all_day: bool = False) -> None:
+        if recall:
+            self.recall = None
+        if all_day:
+            self.all_day_open = False
+        self.commit(Outcome())
+
+    def press(self, start: PressStart, order_id: str, place: tuple[float, ...]) -> None:
+        """A finger lifted from the tile showing ``order_id`` at ``place``: bump it if it was
+        the selection, in that place, settled, before the finger went down; else select it.
+        A cancelled ticket is never cleared by a tap (see :meth:`clear`)."""
+        board = self.board
+        ticket = board.ticket(order_id)
+        if ticket is None or self.recall is not None or not board.on_current_page(order_id):
+            return
+        if ticket.voided:
+            self.commit(board.select(order_id))
+            return
+        settled = start.still_s >= self.config.display.tap_settle_s
+        same = start.order_id == order_id and tuple(start.place) == tuple(place)
+        if same and start.selected and settled and board.selected_on_page() == order_id:
+            self.commit(board.bump(self.now(), order_id))
+        elif board.selected_id != order_id:
+            self.commit(board.select(order_id))
+
+    def clear(self, order_id: str) -> None:
+        """A cancelled tile held for the clear time: take it off the board."""
+        if self.recall is None and self.board.on_current_page(order_id):
+            self.commit(self.board.acknowledge(order_id))
+
+    def jump(self, kind: str) -> None:
+        """The status bar's "late/cancelled on other pages" counts: show the first one."""
+        late, cancelled = elsewhere(self.board, self.now())
+        wanted = late if kind == "late" else cancelled
+        if wanted and self.recall is None:
+            self.commit(self.board.jump_to(wanted[0]))
+
+    def page_button(self) -> None:
+        """The bar's one page button: onwards, then round to the first."""
+        last = self.board.page_index >= len(self.board.pages()) - 1
+        self.perform(Action.FIRST if last else Action.PAGE_NEXT)
+
+    def request_learn(self) -> None:
+        """The learn chord was held (or settings asked): the view opens the screen."""
+        if not self.learning:
+            self.view.open_learn()
+
+    def learn_opened(self, on: bool) -> None:
+        """The view reports the learn screen opening or closing."""
+        self.learning = on
+        self.new_while_learning = 0
+
+    # ---- time ---------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Once a second: prune old finished tickets now and then."""
+        now = self.now()
+        if now.mono - self._last_prune > PRUNE_EVERY_S:
+            self._last_prune = now.mono
+            self.commit(self.board.prune(now))
