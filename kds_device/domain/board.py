@@ -59,7 +59,6 @@ class Board:
         self._row_counter: Callable[[TicketLine], int] = lambda line: 1
         self._row_cache: dict[str, list[int]] = {}
         self._pages: list[Page] | None = None
-        self._shown_before: str | None = None  # the selected ticket, when it was on screen
         self._open_cache: list[Ticket] | None = None
         self.last_bump: tuple[str, float] | None = None  # (order id, mono) for undo
 
@@ -166,27 +165,12 @@ class Board:
 
     def pages(self) -> list[Page]:
         if self._pages is None:
-            shown = self._shown_before
             self._pages = paginate(
                 [(t.order_id, self._rows_of(t), glued(t.lines)) for t in self.open_tickets()],
                 self._spec,
             )
             self.page_index = min(self.page_index, len(self._pages) - 1)
-            # an arriving order never pushes the selected ticket off the page on screen
-            if shown is not None and shown == self.selected_id:
-                page = self.page_of(shown)
-                if page is not None:
-                    self.page_index = page
-        self._shown_before = None
         return self._pages
-
-    def _selected_if_shown(self) -> str | None:
-        """The selected ticket, if it starts on the page on screen."""
-        if self._pages is None or self.selected_id is None:
-            return None
-        page = self._pages[self.page_index]
-        ids = {s.order_id for col in page for s in col if not s.continued}
-        return self.selected_id if self.selected_id in ids else None
 
     def current_page(self) -> Page:
         return self.pages()[self.page_index]
@@ -530,8 +514,6 @@ class Board:
 
     def _touched(self) -> None:
         self._open_cache = None
-        if self._pages is not None and self._shown_before is None:
-            self._shown_before = self._selected_if_shown()
         self._pages = None
 
 

@@ -23,6 +23,7 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 SEPARATOR = "   "
 MIN_INFO_PX = 14.0
 BUTTON_PAD = 12.0
+NARROW_PX = 1000  # below this the bar stacks: two-line information and link
 
 
 class StatusBar(BoxLayout):
@@ -62,6 +63,8 @@ class StatusBar(BoxLayout):
             metrics.touch_px * 0.9, text_width("ALL DAY", metrics.bar_font_px) + 2 * BUTTON_PAD
         )
         self.page_px = max(metrics.touch_px, text_width("< 88/88", self.font_px) + 2 * BUTTON_PAD)
+        if metrics.width < NARROW_PX:  # "<" alone: the page number is left out
+            self.page_px = metrics.touch_px
         self.next_px = max(
             metrics.touch_px, text_width("888 more >", self.font_px) + 2 * BUTTON_PAD
         )
@@ -83,8 +86,12 @@ class StatusBar(BoxLayout):
         link = view.link
         if view.pending:
             unsent = f"{view.pending} unsent"
+            # on a narrow bar the unsent count goes under the link state (whole, never cut)
+            sep = "\n" if self.width < NARROW_PX else " · "
             link += (
-                f" · {unsent}" if not view.link_ok else f" · [color={Palette.WARN}]{unsent}[/color]"
+                f"{sep}{unsent}"
+                if not view.link_ok
+                else f"{sep}[color={Palette.WARN}]{unsent}[/color]"
             )
         self.link_text = link
         self.link_rgba = Palette.rgba(Palette.GOOD if view.link_ok else Palette.BAD)

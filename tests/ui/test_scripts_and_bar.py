@@ -166,9 +166,12 @@ def test_the_bar_at_800x480_keeps_station_and_last_order_and_pages_both_ways(
         label.texture_size[0] <= label.width + 1 for label in (info, bar.ids.page, bar.ids.prev)
     )
     board = board_app.app.board
+    if board.page_index == len(board.pages()) - 1:  # the page followed the selection
+        board_app.tap_widget(bar.ids.page)  # "page 1 >"
+    before = board.page_index
     more = board.tickets_after_page()
     assert "".join(drawn_rows(bar.ids.page)) == f"{more} more >", "says what '+16' meant"
     board_app.tap_widget(bar.ids.page)
-    assert board.page_index == 1
+    assert board.page_index == before + 1
     board_app.tap_widget(bar.ids.prev)  # a touch button for the previous page
-    assert board.page_index == 0
+    assert board.page_index == before
