@@ -38,6 +38,7 @@ class LineKind(Enum):
     MODIFIER = "modifier"  # a sub-item at depth >= 1
     REMARK = "remark"  # an item's remark, under the item
     NOTE = "note"  # the order note
+    PROBLEM = "problem"  # something wrong with the order as a whole ("NO ITEMS - ...")
 
 
 @dataclass(frozen=True)
@@ -48,16 +49,20 @@ class TicketLine:
     quantity: int = 1  # as printed: per unit of the parent for a modifier
     total: int = 1  # how many to make in all (quantity times every parent's quantity)
     allergy: bool = False
+    flag: str = ""  # what is wrong with this line ("CHECK qty -1"); printed after it
 
     def label(self) -> str:
         """The line as a cook reads it."""
+        flag = f"  {self.flag}" if self.flag else ""
         if self.kind is LineKind.ITEM:
-            return f"{self.quantity}  {self.text}"
+            return f"{self.quantity or '?'}  {self.text}{flag}"
         if self.kind is LineKind.MODIFIER:
-            prefix = f"{self.quantity}x " if self.quantity != 1 else ""
-            return f"+ {prefix}{self.text}"
+            prefix = f"{self.quantity}x " if self.quantity > 1 else ""
+            return f"+ {prefix}{self.text}{flag}"
         if self.kind is LineKind.REMARK:
             return f"» {self.text}"
+        if self.kind is LineKind.PROBLEM:
+            return self.text
         return f"NOTE: {self.text}"
 
 
@@ -75,8 +80,9 @@ def allergy_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
 
 
 def ticket_lines(order: Order, allergy: re.Pattern[str] | None = None) -> list[TicketLine]:
-    """Every line of the ticket body in order: items, their modifiers and remarks, the note."""
-    lines: list[TicketLine] = []
+    """Every line of the ticket body in order: what is wrong with the order as a whole
+    ("NO ITEMS - check the tablet", "time?"), items, their modifiers and remarks, the note."""
+    lines = [TicketLine(LineKind.PROBLEM, flag, 0, 0, 0) for flag in order.notices]
     for item in order.items:
         lines.extend(_item_lines(item, 0, 1, allergy))
     if order.note:
@@ -89,7 +95,8 @@ def _item_lines(
 ) -> Iterator[TicketLine]:
     total = item.quantity * parent_total
     kind = LineKind.ITEM if depth == 0 else LineKind.MODIFIER
-    yield TicketLine(kind, item.name, depth, item.quantity, total, _flag(item.name, allergy))
+    allergic = _flag(item.name, allergy)
+    yield TicketLine(kind, item.name, depth, item.quantity, total, allergic, item.problem)
     if item.remark:
         yield TicketLine(
             LineKind.REMARK, item.remark, depth + 1, 1, total, _flag(item.remark, allergy)
@@ -106,5 +113,6 @@ def item_totals(order: Order) -> dict[str, int]:
     """How many of each top-level product the order needs (for all-day counts)."""
     totals: dict[str, int] = {}
     for item in order.items:
-        totals[item.name] = totals.get(item.name, 0) + item.quantity
+        if item.quantity > 0:  # 0: unreadable, flagged on the ticket, not counted
+            totals[item.name] = totals.get(item.name, 0) + item.quantity
     return totals

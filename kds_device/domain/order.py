@@ -1,20 +1,36 @@
 """The one parser of Deliverect order webhooks (protocol notes, sections 2.3 and 4.4).
 
 Used by the gateway (to journal), the device (to render) and the simulator (to check what
-it generates). Unknown fields are ignored; a payload that cannot be an order raises
-:class:`OrderPayloadError` naming the field.
+it generates). Unknown fields are ignored. Degrade, don't drop: only a body that cannot be an
+order (not a JSON object, no usable order id) raises :class:`OrderPayloadError`; anything else
+wrong (a negative quantity, a wrong type, no items, an absurd time) is read as best it can be
+and listed in ``Order.problems``, each with the flag the ticket prints where it is.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
+from kds_device.domain.fields import (
+    FieldReader,
+    Problem,
+    integer_of,
+    shown,
+)
 from kds_device.domain.status import OrderStatus, coerce_status
-from kds_device.domain.timestamps import parse_timestamp
+
+#: An order id travels in URLs, MQTT payloads and logs: at most this many characters (as
+#: sent), no control characters, not only spaces and dots. Deliverect's are 24 hex digits.
+MAX_ORDER_ID = 128
+_ORDER_ID = re.compile(rf"[^\x00-\x1f\x7f]{{1,{MAX_ORDER_ID}}}")
+#: The most of one item a kitchen believes; more is flagged "CHECK qty".
+MAX_QUANTITY = 999
+NO_ITEMS = "NO ITEMS - check the tablet"
 
 #: Deepest modifier nesting we accept; deeper is hostile, not a menu.
 MAX_DEPTH = 8
@@ -58,7 +74,8 @@ _TYPE_LABELS = {
 
 @dataclass(frozen=True)
 class Item:
-    """One ordered product or modifier. ``quantity`` is per unit of the parent."""
+    """One ordered product or modifier. ``quantity`` is per unit of the parent (0 when it
+    could not be read); ``problem`` is the flag printed on its line, if any."""
 
     plu: str
     name: str
@@ -66,6 +83,7 @@ class Item:
     remark: str = ""
     tags: tuple[int, ...] = ()
     sub_items: tuple[Item, ...] = ()
+    problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +109,12 @@ class Order:
     test_order: bool = False
     timezone: str = ""
     created: datetime | None = None
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """The flags printed at the top of the ticket (once each): problems not on a line."""
+        return tuple(dict.fromkeys(p.flag for p in self.problems if not p.on_line))
 
     @property
     def promised_time(self) -> datetime | None:
@@ -119,52 +143,68 @@ def parse_webhook(payload: object) -> Order | Cancel:
 
 def parse_cancel(payload: object) -> Cancel:
     data = _mapping(payload, "body")
+    found = FieldReader(data, [])
     return Cancel(
-        order_id=_order_id(data),
-        channel_order_id=_text(data, "channelOrderId"),
-        display_id=_text(data, "channelOrderDisplayId"),
-        location=_text(data, "location"),
-        reason=_text(data, "reason") or _text(data, "cancellationReason"),
+        order_id=order_id_of(data),
+        channel_order_id=found.text("channelOrderId"),
+        display_id=found.text("channelOrderDisplayId"),
+        location=found.text("location"),
+        reason=found.text("reason") or found.text("cancellationReason"),
     )
 
 
 def parse_order(payload: object) -> Order:
     data = _mapping(payload, "body")
-    order_id = _order_id(data)
-    raw_items = data.get("items", [])
-    if raw_items is None:
-        raw_items = []
-    if not isinstance(raw_items, Sequence) or isinstance(raw_items, (str, bytes)):
-        raise OrderPayloadError("items", "must be a list")
-    counter = [0]
-    items = tuple(_item(raw, f"items[{index}]", 0, counter) for index, raw in enumerate(raw_items))
-    order_type = _int(data, "orderType")
+    order_id = order_id_of(data)
+    problems: list[Problem] = []
+    read = FieldReader(data, problems)
+    items = _items(data.get("items"), problems)
+    order_type = read.int("orderType")
     try:
         kind = OrderType(order_type) if order_type is not None else OrderType.OTHER
     except ValueError:
         kind = OrderType.OTHER
-    display_id = _text(data, "channelOrderDisplayId") or _text(data, "channelOrderId")
+    display_id = read.text("channelOrderDisplayId") or read.text("channelOrderId")
     return Order(
         order_id=order_id,
         display_id=display_id or order_id[-6:],
         order_type=kind,
         items=items,
-        channel=_int(data, "channel"),
-        channel_order_id=_text(data, "channelOrderId"),
-        location=_text(data, "location"),
-        brand=_text(data, "brandName"),
-        customer_name=_text(data, "customerName") or _customer_name(data),
-        table=_text(data, "table"),
-        pickup_time=_time(data, "pickupTime"),
-        estimated_pickup_time=_time(data, "estimatedPickupTime"),
-        delivery_time=_time(data, "deliveryTime"),
-        asap=_bool(data, "deliveryIsAsap", True),
-        note=_text(data, "note"),
-        remake=_bool(data, "remake", False),
-        test_order=_bool(data, "testOrder", False),
-        timezone=_text(data, "timezone"),
-        created=_time(data, "_created"),
+        channel=read.int("channel"),
+        channel_order_id=read.text("channelOrderId"),
+        location=read.text("location"),
+        brand=read.text("brandName"),
+        customer_name=read.text("customerName") or _customer_name(data),
+        table=read.text("table"),
+        pickup_time=read.time("pickupTime"),
+        estimated_pickup_time=read.time("estimatedPickupTime"),
+        delivery_time=read.time("deliveryTime"),
+        asap=read.bool("deliveryIsAsap", True),
+        note=read.text("note"),
+        remake=read.bool("remake", False),
+        test_order=read.bool("testOrder", False),
+        timezone=read.text("timezone"),
+        created=read.time("_created"),
+        problems=tuple(dict.fromkeys(problems)),
     )
+
+
+def read_order_id(value: object, field: str = "orderId") -> str:
+    """An order id as the gateway keeps it (stripped text); OrderPayloadError if it is none."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not -(2**63) <= value < 2**63:
+            raise OrderPayloadError(field, "an integer id must fit in 64 bits")
+        value = str(value)
+    if not isinstance(value, str):
+        raise OrderPayloadError(field, "must be a non-empty string")
+    if not _ORDER_ID.fullmatch(value):
+        raise OrderPayloadError(
+            field, f"must be 1 to {MAX_ORDER_ID} characters without control characters"
+        )
+    if all(ch.isspace() or ch == "." for ch in value):
+        # "." and ".." cannot travel as a URL path segment: clients drop them.
+        raise OrderPayloadError(field, "must have a character other than spaces and dots")
+    return value.strip()
 
 
 def _mapping(value: object, field: str) -> Mapping[str, Any]:
@@ -173,56 +213,12 @@ def _mapping(value: object, field: str) -> Mapping[str, Any]:
     return value
 
 
-def _order_id(data: Mapping[str, Any]) -> str:
-    for key in ("orderId", "_id"):
-        value = data.get(key)
-        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
-            return str(value).strip()
-        if value is not None:
-            raise OrderPayloadError(key, "must be a non-empty string")
-    raise OrderPayloadError("orderId", "missing")
-
-
-def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data.get(key)
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise OrderPayloadError(key, f"must be a string, not {type(value).__name__}")
-    return str(value).strip()
-
-
-def _int(data: Mapping[str, Any], key: str) -> int | None:
-    value = data.get(key)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise OrderPayloadError(key, "must be an integer, not a boolean")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    raise OrderPayloadError(key, f"must be an integer, not {value!r}"[:120])
-
-
-def _bool(data: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = data.get(key)
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    if value in (0, 1, "true", "false"):
-        return value in (1, "true")
-    raise OrderPayloadError(key, "must be a boolean")
-
-
-def _time(data: Mapping[str, Any], key: str) -> datetime | None:
-    try:
-        return parse_timestamp(data.get(key))
-    except ValueError as error:
-        raise OrderPayloadError(key, str(error)[:120]) from None
+def order_id_of(data: Mapping[str, Any]) -> str:
+    """``orderId``, else ``_id``; without a usable one the body is not an order."""
+    key = "_id" if data.get("orderId") is None and data.get("_id") is not None else "orderId"
+    if data.get(key) is None:
+        raise OrderPayloadError("orderId", "missing")
+    return read_order_id(data[key], key)
 
 
 def _customer_name(data: Mapping[str, Any]) -> str:
@@ -234,46 +230,82 @@ def _customer_name(data: Mapping[str, Any]) -> str:
     return ""
 
 
-def _item(raw: object, path: str, depth: int, counter: list[int]) -> Item:
-    if depth >= MAX_DEPTH:
-        raise OrderPayloadError(path, f"modifiers nested deeper than {MAX_DEPTH} levels")
+def _items(raw_items: object, problems: list[Problem]) -> tuple[Item, ...]:
+    if raw_items is None or raw_items == []:
+        problems.append(Problem("items", "no items", NO_ITEMS))
+        return ()
+    if not isinstance(raw_items, Sequence) or isinstance(raw_items, (str, bytes)):
+        problems.append(Problem("items", "must be a list", NO_ITEMS))
+        return ()
+    counter = [0]
+    items: list[Item] = []
+    for index, raw in enumerate(raw_items):
+        item = _item(raw, f"items[{index}]", 0, counter, problems)
+        if item is None:
+            break
+        items.append(item)
+    return tuple(items)
+
+
+def _item(
+    raw: object, path: str, depth: int, counter: list[int], problems: list[Problem]
+) -> Item | None:
+    """One item and its modifiers; None once the order has MAX_ITEMS (flagged once)."""
     counter[0] += 1
     if counter[0] > MAX_ITEMS:
-        raise OrderPayloadError(path, f"more than {MAX_ITEMS} items")
-    data = _mapping(raw, path)
-    name = _field(path, lambda: _text(data, "kitchenName")) or _field(
-        path, lambda: _text(data, "name")
-    )
-    plu = _field(path, lambda: _text(data, "plu"))
+        if counter[0] == MAX_ITEMS + 1:
+            problems.append(Problem("items", f"more than {MAX_ITEMS} items", "TOO MANY ITEMS"))
+        return None
+    if not isinstance(raw, Mapping):
+        reason = f"must be a JSON object, not {type(raw).__name__}"
+        problems.append(Problem(path, reason, "CHECK item", on_line=True))
+        name = raw.strip() if isinstance(raw, str) and raw.strip() else "?"
+        return Item(plu="", name=name, quantity=0, problem="CHECK item")
+    found: list[Problem] = []
+    read = FieldReader(raw, found, f"{path}.")
+    name = read.text("kitchenName", True) or read.text("name", True)
+    plu = read.text("plu", True)
     if not name and not plu:
-        raise OrderPayloadError(f"{path}.name", "missing (no name, kitchenName or plu)")
-    quantity = _field(path, lambda: _int(data, "quantity"))
-    if quantity is None:
-        quantity = 1
-    if quantity < 0:
-        raise OrderPayloadError(f"{path}.quantity", "must not be negative")
-    remark = _field(path, lambda: _text(data, "itemRemark")) or _field(
-        path, lambda: _text(data, "remark")
-    )
-    raw_tags = data.get("productTags") or []
+        read.flag("name", "missing (no name, kitchenName or plu)", "CHECK name", True)
+    quantity = _quantity(raw.get("quantity"), read)
+    remark = read.text("itemRemark", True) or read.text("remark", True)
+    raw_tags = raw.get("productTags") or []
     tags: tuple[int, ...] = ()
     if isinstance(raw_tags, Sequence) and not isinstance(raw_tags, (str, bytes)):
         tags = tuple(t for t in raw_tags if isinstance(t, int) and not isinstance(t, bool))
-    raw_subs = data.get("subItems") or []
+    raw_subs = raw.get("subItems") or []
     if not isinstance(raw_subs, Sequence) or isinstance(raw_subs, (str, bytes)):
-        raise OrderPayloadError(f"{path}.subItems", "must be a list")
-    subs = tuple(
-        _item(sub, f"{path}.subItems[{index}]", depth + 1, counter)
-        for index, sub in enumerate(raw_subs)
-    )
+        read.flag("subItems", "must be a list", "CHECK modifiers", True)
+        raw_subs = []
+    elif raw_subs and depth + 1 >= MAX_DEPTH:
+        reason = f"modifiers nested deeper than {MAX_DEPTH} levels"
+        read.flag("subItems", reason, "CHECK modifiers", True)
+        raw_subs = []
+    problems.extend(found)  # before its modifiers': the list reads top to bottom
+    subs: list[Item] = []
+    for index, sub in enumerate(raw_subs):
+        item = _item(sub, f"{path}.subItems[{index}]", depth + 1, counter, problems)
+        if item is None:
+            break
+        subs.append(item)
     return Item(
-        plu=plu, name=name or plu, quantity=quantity, remark=remark, tags=tags, sub_items=subs
+        plu=plu,
+        name=name or plu or "?",
+        quantity=quantity,
+        remark=remark,
+        tags=tags,
+        sub_items=tuple(subs),
+        problem="; ".join(dict.fromkeys(p.flag for p in found)),
     )
 
 
-def _field(path: str, read: Any) -> Any:
-    """Run one field reader, prefixing any error with the item's path."""
-    try:
-        return read()
-    except OrderPayloadError as error:
-        raise OrderPayloadError(f"{path}.{error.field}", error.reason) from None
+def _quantity(value: object, read: FieldReader) -> int:
+    """How many (1 when not given); 0 and a "CHECK qty" flag when not a sane count."""
+    if value is None or value == "":
+        return 1
+    number = integer_of(value)
+    if number is not None and 0 < number <= MAX_QUANTITY:
+        return number
+    text = shown(number if number is not None else value)
+    read.flag("quantity", f"not a count: {text!r}", f"CHECK qty {text}", True)
+    return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
 
 
@@ -48,12 +49,17 @@ VOIDING: frozenset[int] = frozenset({100, 110, 120})
 FINISHED_FROM = 90
 
 
+#: A status given as a string: ASCII digits only ("²" is a digit to ``str.isdigit``, not to
+#: ``int``), at most nine of them (no status is longer; a huge one is not a status).
+_STATUS_TEXT = re.compile(r"-?[0-9]{1,9}")
+
+
 def coerce_status(value: object) -> int | None:
     """Read a status given as int or numeric string; None when it is neither."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and _STATUS_TEXT.fullmatch(value.strip()):
         return int(value.strip())
     return None

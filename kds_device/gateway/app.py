@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.routing import BaseConverter
 
 from kds_device.gateway import device_api, webhooks
 from kds_device.gateway.broker_accounts import BrokerAccounts
@@ -145,11 +146,22 @@ class Gateway:
         self.db.close()
 
 
+class OrderIdConverter(BaseConverter):
+    """An order id in a URL path: any text, ``/`` included (sent as ``/`` or ``%2F``; the
+    server sees both decoded). The route's fixed tail (``/status``) ends it."""
+
+    regex = ".+?"
+    part_isolating = False
+
+
 def build_flask_app(found: Services) -> Flask:
     """The WSGI app: both blueprints, a body limit, and JSON for every error."""
     app = Flask("kds_device.gateway")
     app.config["MAX_CONTENT_LENGTH"] = found.config.server.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.converters["order_id"] = OrderIdConverter
+    # "a//b" is an order id, not a path to tidy up with a redirect to "a/b".
+    app.url_map.merge_slashes = False
     app.extensions[KEY] = found
     app.register_blueprint(webhooks.blueprint)
     app.register_blueprint(device_api.blueprint)
@@ -165,7 +177,11 @@ def build_flask_app(found: Services) -> Flask:
     def _http_error(problem: HTTPException) -> tuple[Response, int]:
         code = problem.code or 500
         name = (problem.name or "error").lower().replace(" ", "_")
-        return error(code, name, problem.description or name)
+        response, code = error(code, name, problem.description or name)
+        for header, value in problem.get_headers():  # Allow on a 405, WWW-Authenticate, ...
+            if header.lower() != "content-type":
+                response.headers[header] = value
+        return response, code
 
     @app.errorhandler(sqlite3.OperationalError)
     def _busy(problem: sqlite3.OperationalError) -> tuple[Response, int]:

@@ -1,4 +1,5 @@
-"""``kds-gateway``: serve the gateway under gunicorn, mint enrollment codes, prune by hand.
+"""``kds-gateway``: serve the gateway under gunicorn, mint enrollment codes, prune by hand,
+and read the bodies kept for the operator (refused ones, orders journaled with problems).
 
 ``serve`` runs gunicorn programmatically with threaded (gthread) workers, so a device's
 long-poll holds one thread, not a whole process. Each worker builds its own gateway after the
@@ -44,6 +45,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     code.add_argument("--location", required=True, help="Deliverect location id")
     code.add_argument("--ttl-min", type=float, help="minutes the code stays valid")
     commands.add_parser("prune", help="delete finished orders and old records now")
+    for name, what in (
+        ("rejected", "webhook bodies refused (4xx) after their signature checked out"),
+        ("flagged", "orders journaled with problems (shown flagged on the tickets)"),
+    ):
+        kept = commands.add_parser(name, help=f"list {what}, newest first")
+        kept.add_argument("--limit", type=int, default=20, help="how many to list")
+        kept.add_argument("--show", type=int, metavar="ID", help="print one raw body as sent")
     devices = commands.add_parser("devices", help="list, rotate or revoke enrolled screens")
     device_commands = devices.add_subparsers(dest="action", required=True)
     device_commands.add_parser("list", help="every enrolled screen")
@@ -74,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(prune(Database(Path(config.database.path)), config.database))
         return 0
+    if args.command in ("rejected", "flagged"):
+        return _kept(config, args.command, args.limit, args.show)
     parser.error(f"unknown command {args.command}")
     return 2
 
@@ -97,6 +107,41 @@ def _enroll_code(config: GatewayConfig, location: str, ttl_min: float | None) ->
     print(Devices(db).mint_code(location, minutes * 60))
     db.close()
     return 0
+
+
+def _kept(config: GatewayConfig, table: str, limit: int, show: int | None) -> int:
+    """List the rejected or flagged log, or write one raw body to stdout."""
+    import json
+    import time
+
+    from kds_device.gateway.db import Database
+    from kds_device.gateway.journal import Journal
+
+    db = Database(Path(config.database.path))
+    try:
+        journal = Journal(db)
+        if show is not None:
+            body = journal.kept_body(table, show)
+            if body is None:
+                print(f"kds-gateway: no {table} body {show}", file=sys.stderr)
+                return 1
+            sys.stdout.buffer.write(body + b"\n")
+            return 0
+        rows = journal.rejected(limit) if table == "rejected" else journal.flagged(limit)
+        for row in rows:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["created"]))
+            if table == "rejected":
+                what = f"{row['endpoint']}  {row['reason']}"
+            else:
+                what = f"order {row['order_id']} at {row['location_id']}  " + json.dumps(
+                    row["problems"], ensure_ascii=False
+                )
+            print(f"{row['id']:>6}  {when}  {what}")
+        if table == "flagged":
+            print(f"{journal.flagged_count()} flagged order(s) kept; --show ID for a raw body")
+        return 0
+    finally:
+        db.close()
 
 
 def _serve(config: GatewayConfig, args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar, cast
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA_V1 = """
 CREATE TABLE locations (
@@ -135,7 +135,33 @@ CREATE TABLE enroll_attempts (
 );
 """
 
-_MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+# v3: idempotency keys are scoped per order (the same key on another order is another
+# request); orders journaled with problems keep their raw body in ``flagged``.
+_SCHEMA_V3 = """
+CREATE TABLE status_requests_v2 (
+    device_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    response TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (device_id, order_id, key)
+);
+INSERT INTO status_requests_v2 (device_id, order_id, key, response, created)
+    SELECT device_id, COALESCE(json_extract(response, '$.orderId'), ''), key, response, created
+    FROM status_requests;
+DROP TABLE status_requests;
+ALTER TABLE status_requests_v2 RENAME TO status_requests;
+CREATE TABLE flagged (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    location_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    problems TEXT NOT NULL,
+    body BLOB NOT NULL,
+    created REAL NOT NULL
+);
+"""
+
+_MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
 
 T = TypeVar("T")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import re
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -16,11 +17,12 @@ from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from kds_device.domain.order import OrderPayloadError, read_order_id
 from kds_device.domain.status import KDS_SENDABLE
 from kds_device.gateway.broker_accounts import BrokerError
 from kds_device.gateway.devices import Device, Enrolled, code_hash_of
 from kds_device.gateway.enroll_limits import client_key, code_key
-from kds_device.gateway.http_util import BadJson, error, parse_json
+from kds_device.gateway.http_util import BadJson, error, parse_json, read_body
 from kds_device.gateway.outbox import record_device_status
 from kds_device.gateway.publisher import topic_for
 from kds_device.gateway.services import services
@@ -35,6 +37,12 @@ F = TypeVar("F", bound=Callable[..., Reply])
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 1000
 MAX_TEXT = 200
+#: The longest long-poll a device may ask for (the document's maximum; the server may cap it
+#: lower with server.long_poll_max_s).
+MAX_WAIT_S = 30.0
+#: Event seqs are SQLite integers: 2**63 - 1 at most.
+MAX_SEQ = 2**63 - 1
+_UNSIGNED = re.compile(r"[0-9]{1,19}")
 
 
 def device_auth(view: F) -> F:
@@ -77,7 +85,7 @@ def _text(data: Mapping[str, Any], key: str, default: str | None = None) -> str:
 @blueprint.post("/enroll")
 def enroll() -> Reply:
     try:
-        data = parse_json(request.get_data())
+        data = parse_json(read_body(services().config.server.max_body_bytes))
         if not isinstance(data, Mapping):
             raise BadJson("body must be a JSON object")
         code = _text(data, "code")
@@ -169,14 +177,26 @@ def _device_ca(path: str) -> str | None:
         return None
 
 
-def _query_number(name: str, default: str, kind: type[int] | type[float]) -> float:
-    raw = request.args.get(name, default)
+def _query_int(name: str, default: int, low: int, high: int) -> int:
+    """A query integer in [low, high] as ASCII digits (int() would take "٣" and "1_0")."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not _UNSIGNED.fullmatch(raw) or not low <= int(raw) <= high:
+        raise BadJson(f"{name} must be an integer from {low} to {high}")
+    return int(raw)
+
+
+def _query_wait(default: float) -> float:
+    raw = request.args.get("wait")
+    if raw is None:
+        return default
     try:
-        value = kind(raw)
+        value = float(raw)
     except ValueError:
-        raise BadJson(f"{name} must be a number") from None
-    if not math.isfinite(value) or value < 0:
-        raise BadJson(f"{name} must be a non-negative number")
+        raise BadJson("wait must be a number") from None
+    if not math.isfinite(value) or not 0 <= value <= MAX_WAIT_S:
+        raise BadJson(f"wait must be a number of seconds from 0 to {MAX_WAIT_S:g}")
     return value
 
 
@@ -186,14 +206,11 @@ def events() -> Reply:
     device: Device = g.device
     found = services()
     try:
-        after = int(_query_number("after", "0", int))
-        wait = min(_query_number("wait", "0", float), found.config.server.long_poll_max_s)
-        limit = int(_query_number("limit", str(DEFAULT_LIMIT), int))
+        after = _query_int("after", 0, 0, MAX_SEQ)
+        wait = min(_query_wait(0.0), found.config.server.long_poll_max_s)
+        limit = _query_int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     except BadJson as problem:
         return error(400, "bad_request", str(problem))
-    if limit < 1:
-        return error(400, "bad_request", "limit must be at least 1")
-    limit = min(limit, MAX_LIMIT)
     journal = found.journal
     deadline = time.monotonic() + wait
     while True:
@@ -208,12 +225,16 @@ def events() -> Reply:
     return jsonify(events=[e.to_json() for e in batch], lastSeq=last, firstSeq=first)
 
 
-@blueprint.post("/orders/<order_id>/status")
+@blueprint.post("/orders/<order_id:order_id>/status")
 @device_auth
 def order_status(order_id: str) -> Reply:
     device: Device = g.device
     try:
-        data = parse_json(request.get_data())
+        order_id = read_order_id(order_id)
+    except OrderPayloadError as problem:
+        return error(400, "bad_request", str(problem))
+    try:
+        data = parse_json(read_body(services().config.server.max_body_bytes))
         if not isinstance(data, Mapping):
             raise BadJson("body must be a JSON object")
         status = data.get("status")

@@ -248,11 +248,44 @@ class Journal:
             )
 
     def rejected(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest refused bodies' records (``id`` reads one with ``kept_body``)."""
         rows = self.db.read().execute(
-            "SELECT location_id, endpoint, reason, created FROM rejected ORDER BY id DESC LIMIT ?",
+            "SELECT id, location_id, endpoint, reason, created FROM rejected"
+            " ORDER BY id DESC LIMIT ?",
             (limit,),
         )
         return [dict(row) for row in rows]
+
+    def record_flagged(
+        self, location_id: str, order_id: str, problems: Sequence[str], body: bytes
+    ) -> None:
+        """Keep the raw body of an order journaled with problems, for the operator."""
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT INTO flagged (location_id, order_id, problems, body, created)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (location_id, order_id, _dumps(list(problems)), body, time.time()),
+            )
+
+    def flagged(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest orders journaled with problems: id, location, order, problems, when."""
+        rows = self.db.read().execute(
+            "SELECT id, location_id, order_id, problems, created FROM flagged"
+            " ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [{**dict(row), "problems": json.loads(row["problems"])} for row in rows]
+
+    def flagged_count(self) -> int:
+        return int(self.db.read().execute("SELECT COUNT(*) FROM flagged").fetchone()[0])
+
+    def kept_body(self, table: str, row_id: int) -> bytes | None:
+        """The raw body of one ``rejected`` or ``flagged`` row, exactly as it came."""
+        if table not in ("rejected", "flagged"):
+            raise ValueError(f"no kept bodies in {table}")
+        row = self.db.read().execute(f"SELECT body FROM {table} WHERE id = ?", (row_id,))
+        found = row.fetchone()
+        return None if found is None else bytes(found[0])
 
     # ---- reading --------------------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """The durable outbox of statuses for Deliverect, and the device's status change that fills it.
 
-A device's status is journaled, queued here and remembered under its idempotency key in ONE
-transaction before the device gets its answer. Rows are claimed with a lease, so several
-gateway processes can share one database and a row of a dead process is taken over.
+A device's status is journaled, queued here and remembered under its idempotency key (scoped
+to the device and the order) in ONE transaction before the device gets its answer. Rows are
+claimed with a lease, so several gateway processes can share one database and a row of a
+dead process is taken over.
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ def record_device_status(
     accepted = False
     with journal.db.write() as conn:
         previous = conn.execute(
-            "SELECT response FROM status_requests WHERE device_id = ? AND key = ?",
-            (device.id, key),
+            "SELECT response FROM status_requests WHERE device_id = ? AND order_id = ? AND key = ?",
+            (device.id, order_id, key),
         ).fetchone()
         if previous is not None:
             return StatusAnswer(200, json.loads(previous[0]))
@@ -85,8 +86,9 @@ def record_device_status(
             body.update(accepted=True, seq=seq)
             accepted = True
         conn.execute(
-            "INSERT INTO status_requests (device_id, key, response, created) VALUES (?, ?, ?, ?)",
-            (device.id, key, json.dumps(body), now),
+            "INSERT INTO status_requests (device_id, order_id, key, response, created)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (device.id, order_id, key, json.dumps(body), now),
         )
     if accepted:
         journal.notifier.notify()

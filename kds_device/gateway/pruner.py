@@ -47,6 +47,9 @@ def prune(db: Database, config: DatabaseConfig, now: float | None = None) -> dic
         counts["rejected"] = conn.execute(
             "DELETE FROM rejected WHERE created < :finished", cutoff
         ).rowcount
+        counts["flagged"] = conn.execute(
+            "DELETE FROM flagged WHERE created < :finished", cutoff
+        ).rowcount
         counts["status_requests"] = conn.execute(
             "DELETE FROM status_requests WHERE created < :finished", cutoff
         ).rowcount

@@ -1,23 +1,28 @@
 """Deliverect's webhooks: register, orders (and cancels), product pushes, status updates.
 
-Every request is checked in this order: body size (413, by Flask), signature over the raw
-bytes (401, nothing stored), location (404), JSON and payload shape (400, kept in the
-rejected log). Only then is anything journaled, and the 2xx goes out after the commit.
+Every request is checked in this order: body size (413), signature over the raw bytes (401,
+nothing stored), location (404), JSON and the least an order needs (400, kept in the rejected
+log). Only then is anything journaled, and the 2xx goes out after the commit.
+
+Degrade, don't drop (Deliverect does not retry a 4xx): an order body that is a JSON object
+with a usable order id is journaled whatever else is wrong with it; its problems are flagged
+on the ticket, logged, and its raw body kept in the flagged log (``kds-gateway flagged``).
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 from urllib.parse import quote
 
 from flask import Blueprint, Response, jsonify, request
 
-from kds_device.domain.order import Cancel, OrderPayloadError, parse_webhook
+from kds_device.domain.order import Cancel, OrderPayloadError, order_id_of, parse_webhook
 from kds_device.domain.status import coerce_status
 from kds_device.gateway import hmac_auth
-from kds_device.gateway.http_util import LOCATION_ID, BadJson, error, parse_json
+from kds_device.gateway.http_util import LOCATION_ID, BadJson, error, parse_json, read_body
 from kds_device.gateway.journal import UnknownLocation
 from kds_device.gateway.services import services
 
@@ -43,7 +48,7 @@ def _refused(refusal: Refused) -> tuple[Response, int]:
 
 def _authenticated_body(location_id: str | None) -> bytes:
     """The raw body, once its signature checks out; Refused(401) otherwise."""
-    body = request.get_data(cache=True)
+    body = read_body(services().config.server.max_body_bytes)
     deliverect = services().config.deliverect
     keys = [deliverect.hmac_secret]
     if deliverect.accept_location_key:
@@ -106,8 +111,10 @@ def register() -> Reply:
     location_id = data.get("locationId")
     if not isinstance(location_id, str) or not LOCATION_ID.match(location_id):
         _reject(400, "invalid_register", "locationId must be an id of letters and digits", body)
-    account_id = data.get("accountId") or ""
-    external_ref = data.get("externalReference") or ""
+    account_id = data.get("accountId")
+    account_id = "" if account_id is None else account_id
+    external_ref = data.get("externalReference")
+    external_ref = "" if external_ref is None else external_ref
     if not isinstance(account_id, str) or not isinstance(external_ref, str):
         _reject(400, "invalid_register", "accountId and externalReference must be strings", body)
     new = services().journal.register(location_id, account_id, external_ref)
@@ -132,6 +139,7 @@ def orders(location_id: str) -> Reply:
     except OrderPayloadError as problem:
         _reject(400, "invalid_order", str(problem), body, location_id)
     journal = services().journal
+    problems = [] if isinstance(parsed, Cancel) else [str(p) for p in parsed.problems]
     try:
         if isinstance(parsed, Cancel):
             outcome = journal.void_order(location_id, parsed.order_id, parsed.reason)
@@ -148,7 +156,29 @@ def orders(location_id: str) -> Reply:
             log.debug("order %s at %s: %s", parsed.order_id, location_id, outcome.result)
     except UnknownLocation:
         return error(404, "unknown_location", "location is not registered")
-    return jsonify(ok=True, orderId=parsed.order_id, result=outcome.result, seq=outcome.seq)
+    if problems and outcome.result != "duplicate":
+        log.warning(
+            "order %s at %s journaled with %d problem(s), flagged on the ticket: %s",
+            parsed.order_id,
+            location_id,
+            len(problems),
+            "; ".join(problems)[:500],
+        )
+        try:
+            journal.record_flagged(location_id, parsed.order_id, problems, body)
+        except sqlite3.Error as trouble:  # the order is journaled: its answer stays 200
+            log.error(
+                "order %s: raw body not kept in the flagged log: %s", parsed.order_id, trouble
+            )
+    answer: dict[str, object] = {
+        "ok": True,
+        "orderId": parsed.order_id,
+        "result": outcome.result,
+        "seq": outcome.seq,
+    }
+    if problems:
+        answer["problems"] = problems
+    return jsonify(answer)
 
 
 @blueprint.post("/<location_id>/products")
@@ -174,17 +204,16 @@ def order_status(location_id: str) -> Reply:
     data = _json(body, location_id)
     if not isinstance(data, Mapping):
         _reject(400, "invalid_status", "body must be a JSON object", body, location_id)
-    order_id = data.get("orderId", data.get("_id"))
-    if isinstance(order_id, int) and not isinstance(order_id, bool):
-        order_id = str(order_id)
-    if not isinstance(order_id, str) or not order_id.strip():
-        _reject(400, "invalid_status", "orderId missing", body, location_id)
+    try:
+        order_id = order_id_of(data)
+    except OrderPayloadError as problem:
+        _reject(400, "invalid_status", str(problem), body, location_id)
     status = coerce_status(data.get("status"))
     if status is None:
         _reject(400, "invalid_status", "status must be an integer", body, location_id)
     reason = data.get("reason")
     reason = reason if isinstance(reason, str) else ""
-    outcome = services().journal.deliverect_status(location_id, order_id.strip(), status, reason)
+    outcome = services().journal.deliverect_status(location_id, order_id, status, reason)
     log.info(
         "order %s at %s: Deliverect status %d -> %s %s",
         order_id,

@@ -63,6 +63,13 @@ def line_parts(
     line: TicketLine, allergy: re.Pattern[str] | None, voided: bool = False
 ) -> tuple[Word, list[Word], str]:
     """The first row's prefix, the words of the text, and the line's base style."""
+    if (line.kind is LineKind.PROBLEM or line.flag) and not voided:
+        # a line the order got wrong, as sent ("? Burger  CHECK qty -1"), bold alert colour
+        return (
+            (Frag(INDENT * line.depth),),
+            _words(shaped(clean(line.label())), "allergy", None),
+            "allergy",
+        )
     text = shaped(clean(line.text))
     warn = (Frag(WARN, "warn" if not voided else ""), Frag(" "))
     warned = warn if line.allergy else ()

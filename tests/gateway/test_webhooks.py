@@ -141,7 +141,7 @@ def test_unknown_location_is_404_and_kept_in_the_rejected_log(
         (b'{"orderId": "x", "items": [], "pickupTime": NaN}', "malformed_json"),
         (b"[1, 2, 3]", "invalid_order"),
         (b'{"items": []}', "invalid_order"),
-        (b'{"orderId": "x", "items": "burger"}', "invalid_order"),
+        (b'{"orderId": {"id": "x"}, "items": []}', "invalid_order"),
         (b"", "malformed_json"),
     ],
 )

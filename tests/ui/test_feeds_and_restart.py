@@ -28,9 +28,11 @@ def received(seq: int, payload: dict) -> Event:
 
 
 def test_a_bad_order_is_skipped_and_the_board_goes_on(board_app: BoardDriver) -> None:
-    board_app.post(OrderArrived({"orderId": "broken", "items": "not a list"}))
+    board_app.post(OrderArrived({"orderId": {"not": "an id"}, "items": []}))
+    board_app.post(OrderArrived({"orderId": "flagged", "items": "not a list"}))
     (good,) = board_app.add_orders(1)
-    assert board_app.app.board.ticket("broken") is None
+    assert len(board_app.app.board.tickets()) == 2  # no id: nothing to show
+    assert "NO ITEMS" in board_app.tile("flagged").body_text  # shown, flagged
     assert board_app.app.screen.tile_for(good["orderId"]) is not None
 
 
