@@ -111,6 +111,9 @@ def _words(text: str, base: str, allergy: re.Pattern[str] | None) -> list[Word]:
     start = 0
     for index in range(len(text) + 1):
         if index == len(text) or text[index] == " ":
+            if index == start and index < len(text) and index > 0:
+                start = index  # a second space: kept at the start of the next word
+                continue
             if index > start:
                 frags: list[Frag] = []
                 for i in range(start, index):
