@@ -87,7 +87,9 @@ def _run_board(
 
     from kds_device.board_setup import build_board_app
 
-    app = build_board_app(config, inbox, link.outbox, data_dir=directory)
+    # the board reads the time corrected by the gateway's while this clock is off
+    app = build_board_app(config, inbox, link.outbox, data_dir=directory, now=link.clock.now)
+    app.clock_note = link.clock.note
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %d: stopping", signum)

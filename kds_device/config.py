@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kds_device.domain.board import AgeThresholds, BoardSettings
+from kds_device.domain.channels import DEFAULT_CHANNEL_NAMES
 from kds_device.domain.lines import DEFAULT_ALLERGY_WORDS
 from kds_device.domain.order import OrderType
 from kds_device.domain.status import KDS_SENDABLE
@@ -33,8 +34,9 @@ class DisplayConfig:
     tap_settle_s: float = 0.6
     #: A cancelled tile is cleared by touch only after a hold this long (progress shown).
     clear_hold_s: float = 1.0
-    #: Deliverect channel ids to names shown on tiles (Deliverect publishes the list).
-    channels: dict[int, str] = field(default_factory=dict)
+    #: Deliverect channel ids to names shown on tiles: Deliverect's public ids by default
+    #: (kds_device.domain.channels), ``[display.channels]`` overrides and adds.
+    channels: dict[int, str] = field(default_factory=lambda: dict(DEFAULT_CHANNEL_NAMES))
 
 
 @dataclass
@@ -125,6 +127,11 @@ def config_from_mapping(raw: Mapping[str, Any], config: DeviceConfig | None = No
     settings.scheduled_lead_s = 60 * _get(
         board, "scheduled_lead_min", float, settings.scheduled_lead_s / 60, config, "board"
     )
+    # urgency (kds_device.domain.urgency): finish this long before the promise; HURRY before
+    settings.finish_margin_s = 60 * _get(
+        board, "finish_margin_min", float, settings.finish_margin_s / 60, config, "board"
+    )
+    settings.hurry_s = 60 * _get(board, "hurry_min", float, settings.hurry_s / 60, config, "board")
 
     disp = config.display
     disp.station = _get(display, "station", str, disp.station, config, "display")
@@ -147,8 +154,12 @@ def config_from_mapping(raw: Mapping[str, Any], config: DeviceConfig | None = No
     channels = display.get("channels", {})
     if isinstance(channels, Mapping):
         for key, name in channels.items():
-            if str(key).isdigit() and isinstance(name, str):
-                disp.channels[int(key)] = name
+            text = str(key)
+            # isdigit() alone is true for "²", which int() refuses
+            if text.isascii() and text.isdigit() and len(text) <= 9 and isinstance(name, str):
+                disp.channels[int(text)] = name
+            else:
+                _problem(config, f"display.channels.{text[:20]}: needs a channel id and a name")
 
     conn = config.connection
     for name in ("offline_banner_s", "offline_alarm_s", "poll_wait_s"):

@@ -146,8 +146,8 @@ def run_demo(args: argparse.Namespace) -> int:
     from kds_device.board_setup import build_board_app
 
     config = load_config(config_file())
-    if not config.display.channels:
-        config.display.channels = dict(CHANNELS)
+    for channel, name in CHANNELS.items():  # the simulator's channels, unless configured
+        config.display.channels.setdefault(channel, name)
     if args.fullscreen:
         Window.fullscreen = "auto"
     data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="kds-demo-"))
@@ -167,6 +167,9 @@ def run_demo(args: argparse.Namespace) -> int:
     if args.screenshot:
         _schedule_screenshot(app, Path(args.screenshot), args.screenshot_after, Clock, Window)
     feed.start()
+    chain_link = getattr(getattr(feed, "chain", None), "link", None)
+    if chain_link is not None:
+        app.core.now, app.clock_note = chain_link.clock.now, chain_link.clock.note
     try:
         app.run()
     finally:

@@ -10,9 +10,11 @@ import argparse
 import socket
 import sqlite3
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 
 from kds_device import __version__
+from kds_device.adapters.clock_sync import timesync_synchronized
 from kds_device.adapters.device_outbox import outbox_path
 from kds_device.adapters.enrollment import (
     EnrollmentError,
@@ -73,6 +75,13 @@ def run_status(args: argparse.Namespace) -> int:
     config_path = config_file()
     config = load_config(config_path)
     lines = [f"kds-device {__version__}", f"data dir:        {directory}"]
+    synced = timesync_synchronized()
+    clock = {
+        True: "synchronised (systemd)",
+        False: "NOT synchronised: promised times on the board may be off (docs/install.md)",
+        None: "unknown (no systemd time synchronisation here)",
+    }[synced]
+    lines.append(f"clock:           {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {clock}")
     found = "found" if config_path.exists() else "not found: defaults"
     lines.append(f"config:          {config_path} ({found})")
     lines += [f"  problem:       {problem}" for problem in config.problems]

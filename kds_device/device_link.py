@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from kds_device.adapters.clock_sync import ClockCheck
 from kds_device.adapters.credentials import Credentials
 from kds_device.adapters.device_outbox import DeviceOutbox, OutboxDatabase, outbox_path
 from kds_device.adapters.enrollment import Enrollment
@@ -55,15 +56,17 @@ class DeviceLink:
         mqtt = enrollment.mqtt if use_mqtt else None
         self.monitor = LinkMonitor(inbox, mqtt_configured=mqtt is not None)
         self.cursor = FeedCursor(last_seq)
+        #: Is this screen's clock right? Every gateway answer's Date tells it (see clock_sync).
+        self.clock = ClockCheck()
         self.outbox = DeviceOutbox(
             OutboxDatabase(outbox_path(data_dir)),
-            GatewayClient.for_enrollment(enrollment, self.credentials),
+            GatewayClient.for_enrollment(enrollment, self.credentials, clock=self.clock),
             inbox,
         )
         # The heartbeat while MQTT is live must notice a lost gateway well inside the banner time.
         check_s = max(0.5, min(3.0, connection.offline_banner_s / 3))
         self.poller = EventPoller(
-            GatewayClient.for_enrollment(enrollment, self.credentials),
+            GatewayClient.for_enrollment(enrollment, self.credentials, clock=self.clock),
             inbox,
             self.monitor,
             self.cursor,

@@ -10,14 +10,17 @@ except 401/403/429 which the callers treat as "wait and retry").
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
 from kds_device import __version__
+from kds_device.adapters.clock_sync import ClockCheck
 from kds_device.adapters.credentials import RENEW_PATH, ROTATED, Credentials
 from kds_device.adapters.enrollment import Enrollment, MqttSettings, now_iso
 from kds_device.domain.board import StatusChange
@@ -132,8 +135,10 @@ class GatewayClient:
         read_timeout_s: float = READ_TIMEOUT_S,
         credentials: Credentials | None = None,
         ca_file: str = "",
+        clock: ClockCheck | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.clock = clock  # told the gateway's Date of every answer
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = f"kds-device/{__version__}"
         #: A site CA: only certificates it signed pass. Given with each request, because
@@ -263,6 +268,8 @@ class GatewayClient:
             raise GatewayUnreachable(f"{method} {path}: timed out") from None
         except requests.RequestException as error:
             raise GatewayUnreachable(f"{method} {path}: {_short(error)}") from None
+        if self.clock is not None:
+            self.clock.note_date(response.headers.get("Date"), datetime.now(UTC), time.monotonic())
         retry_after = _retry_after(response.headers.get("Retry-After"))
         if response.status_code >= 500:
             raise GatewayUnreachable(

@@ -25,6 +25,7 @@ from kds_device.domain.ticket import (
     Ticket,
 )
 from kds_device.domain.timestamps import parse_timestamp
+from kds_device.domain.urgency import Urgency, UrgencyRules, assess, late_at, timer_start_mono
 
 # The board's vocabulary, importable from here as before.
 __all__ = [
@@ -79,21 +80,39 @@ class Board:
         return self._open_cache
 
     def _sort_key(self, ticket: Ticket) -> tuple[datetime, int]:
+        """By the moment each ticket becomes LATE (see :mod:`kds_device.domain.urgency`)."""
         assert ticket.order is not None
-        return (ticket.order.promised_time or ticket.arrived_wall, ticket.arrival)
+        rules = self.rules_for(ticket)
+        return (late_at(ticket.order, ticket.arrived_wall, rules), ticket.arrival)
+
+    def rules_for(self, ticket: Ticket) -> UrgencyRules:
+        settings = self.settings
+        assert ticket.order is not None
+        return UrgencyRules(
+            settings.thresholds_for(ticket.order.order_type),
+            settings.finish_margin_s,
+            settings.hurry_s,
+            settings.scheduled_lead_s,
+        )
 
     def timer_start_mono(self, ticket: Ticket) -> float:
         """When the ticket's clock starts: arrival, or for a scheduled order its start time."""
-        order = ticket.order
-        if order is None or order.asap or order.promised_time is None:
+        if ticket.order is None:
             return ticket.arrived_mono
-        start = order.promised_time - timedelta(seconds=self.settings.scheduled_lead_s)
-        wait = (start - ticket.arrived_wall).total_seconds()
-        return ticket.arrived_mono + max(0.0, wait)
+        return timer_start_mono(
+            ticket.order, ticket.arrived_wall, ticket.arrived_mono, self.settings.scheduled_lead_s
+        )
+
+    def urgency(self, ticket: Ticket, now: Instant) -> Urgency:
+        """The one answer to "how urgent is it": colour, word, late count and due text."""
+        assert ticket.order is not None
+        return assess(ticket.order, self.timer_start_mono(ticket), now, self.rules_for(ticket))
 
     def elapsed_s(self, ticket: Ticket, now: Instant) -> float:
         """Seconds on the clock (negative while a scheduled order is upcoming)."""
-        return now.mono - self.timer_start_mono(ticket)
+        if ticket.order is None:
+            return now.mono - ticket.arrived_mono
+        return self.urgency(ticket, now).elapsed_s
 
     def seconds_to_promise(self, ticket: Ticket, now: Instant) -> float | None:
         if ticket.order is None or ticket.order.promised_time is None:
@@ -101,16 +120,7 @@ class Board:
         return (ticket.order.promised_time - now.wall).total_seconds()
 
     def age_class(self, ticket: Ticket, now: Instant) -> AgeClass:
-        assert ticket.order is not None
-        elapsed = self.elapsed_s(ticket, now)
-        if elapsed < 0:
-            return AgeClass.UPCOMING
-        limits = self.settings.thresholds_for(ticket.order.order_type)
-        if elapsed >= limits.late_s:
-            return AgeClass.LATE
-        if elapsed >= limits.caution_s:
-            return AgeClass.CAUTION
-        return AgeClass.ON_TIME
+        return self.urgency(ticket, now).level
 
     def late_count(self, now: Instant) -> int:
         return sum(

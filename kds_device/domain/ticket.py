@@ -47,6 +47,11 @@ class BoardSettings:
     keep_finished_s: float = (
         6 * 3600.0
     )  # bumped or acknowledged tickets kept for recall, then pruned
+    #: A promised order must be finished this long before its pickup time (packing, handover):
+    #: it is LATE from then on (see kds_device.domain.urgency).
+    finish_margin_s: float = 120.0
+    #: HURRY this long before the finish-by moment of a promised order.
+    hurry_s: float = 300.0
     allergy_words: tuple[str, ...] = DEFAULT_ALLERGY_WORDS
 
     def __post_init__(self) -> None:

@@ -253,7 +253,7 @@ class BoardCore:
         if self.last_order_wall is not None:
             meta[LAST_ORDER] = self.last_order_wall.isoformat()
         try:
-            self.store.save(tickets, meta)
+            self.store.save(tickets, meta, self.now())  # with the clock frame: ages survive
             if outcome.removed:
                 self.store.delete(outcome.removed)
             self._saved_seq = self.last_seq
@@ -372,3 +372,8 @@ class BoardCore:
         if now.mono - self._last_prune > PRUNE_EVERY_S:
             self._last_prune = now.mono
             self.commit(self.board.prune(now))
+            try:  # a fresh (wall, mono) pair in the board file: ages after a reboot
+                if self.store is not None:
+                    self.store.save([], None, now)
+            except Exception:
+                log.exception("saving the clock frame failed")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 from kds_device.adapters.gpio_buttons import GpioBumpBar
 from kds_device.adapters.systemd_notify import notify
 from kds_device.domain.actions import Action
+from kds_device.domain.clock import Instant
 from kds_device.runtime.board_core import BoardCore
 from kds_device.ui.board_screen import BoardScreen
 from kds_device.ui.crisp import crisp_default_texture
@@ -69,6 +70,8 @@ class BoardApp(App):
         self._events: list[Any] = []
         #: Orders to put on a fresh board at start, each with its age in seconds (the demo).
         self.preload: list[tuple[Mapping[str, Any], float]] = []
+        #: What the bar says about this screen's clock ("" when right): ClockCheck.note.
+        self.clock_note: Callable[[Instant], str] = lambda _now: ""
 
     # the core's state, read by tests, the bench and the learn screen
     board = property(lambda self: self.core.board)
@@ -240,6 +243,7 @@ class BoardApp(App):
                 core.outbox_pending,
                 core.last_order_wall,
                 self.tz,
+                clock_note=self.clock_note(now),
             )
         )
         self.screen.undo_bar.text = undo_text(self.board, now)

@@ -93,6 +93,8 @@ class StatusBar(BoxLayout):
                 if not view.link_ok
                 else f"{sep}[color={Palette.WARN}]{unsent}[/color]"
             )
+        if view.clock_note:  # a wrong clock moves every promise: said where the link is
+            link += f" · [color={Palette.WARN}]{view.clock_note}[/color]"
         self.link_text = link
         self.link_rgba = Palette.rgba(Palette.GOOD if view.link_ok else Palette.BAD)
         number, _, count = view.page.partition("/")

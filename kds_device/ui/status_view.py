@@ -29,6 +29,7 @@ class StatusView:
     more: int = 0  # tickets starting on the pages after this one
     late_elsewhere: int = 0  # late tickets on other pages (a touch target: jump there)
     cancelled_elsewhere: int = 0  # cancelled tickets on other pages
+    clock_note: str = ""  # "CLOCK NOT SYNCED", "CLOCK 11 h SLOW"; "" when the clock is right
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ def status_view(
     pending: int,
     last_order: datetime | None,
     tz: tzinfo | None,
+    clock_note: str = "",
 ) -> StatusView:
     workable = [t for t in board.open_tickets() if t.workable]
     pages = board.pages()
@@ -109,6 +111,7 @@ def status_view(
         more=after,
         late_elsewhere=len(late_away),
         cancelled_elsewhere=len(cancelled_away),
+        clock_note=clock_note,
     )
 
 

@@ -7,10 +7,12 @@ text is escaped before it goes into markup: a customer typing ``[b]`` gets liter
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from kds_device.domain.board import AgeClass
+from kds_device.domain.channels import channel_name
 from kds_device.domain.order import Order, OrderType
+from kds_device.domain.urgency import MINUTES_BOUND_S, Urgency
 from kds_device.ui.body_rows import clean
 from kds_device.ui.scripts import display_markup, escape
 from kds_device.ui.theme import AGE_WORD
@@ -29,23 +31,29 @@ def format_timer(seconds: float) -> str:
     return f"{sign}{minutes:02d}:{secs:02d}"
 
 
-def format_due(
-    order: Order, to_promise: float | None, age: AgeClass, tz: tzinfo | None = None
-) -> str:
-    """Time left to the promised pickup as markup: ``due 4 min``, ``8 min over`` (red),
-    ``scheduled 19:30`` for an order not started yet."""
-    promised = order.promised_time
-    if age is AgeClass.UPCOMING and promised is not None:
-        return f"scheduled {_local_hm(promised, tz)}"
-    if to_promise is None:
+def format_due(urgency: Urgency, asap: bool, tz: tzinfo | None = None) -> str:
+    """The promise as markup, in words that agree with the urgency: ``due 4 min``,
+    ``for 19:30`` (scheduled), ``8 min over`` (bold, only when LATE), ``scheduled 19:30``
+    while upcoming. Far from the promise (a wrong clock, an old test order) it names the
+    promised clock time, ``due 13:05``, never "10736 min over"; a LATE ticket inside its
+    finishing margin says ``due 13:05`` too, never "LATE" beside "due 2 min"."""
+    promised, to_promise = urgency.promised, urgency.to_promise_s
+    if promised is None or to_promise is None:
         return ""
+    clock = _local_hm(promised, tz)
+    if urgency.level is AgeClass.UPCOMING:
+        return f"scheduled {clock}"
+    late = urgency.level is AgeClass.LATE
     minutes = int(abs(to_promise) // 60)
-    if to_promise < 0:
+    if abs(to_promise) > MINUTES_BOUND_S or (late and to_promise > 0):
+        now = promised - timedelta(seconds=to_promise)
+        if promised.astimezone(tz).date() != now.astimezone(tz).date():
+            clock = promised.astimezone(tz).strftime("%d %b %H:%M")  # not today: say the day
+        return f"[b]due {clock}[/b]" if late else f"due {clock}"
+    if to_promise < 0 or minutes == 0:
         return f"[b]{minutes} min over[/b]" if minutes else "[b]due now[/b]"
-    if minutes == 0:
-        return "[b]due now[/b]"
-    if not order.asap and promised is not None:
-        return f"for {_local_hm(promised, tz)}"
+    if not asap:
+        return f"for {clock}"
     return f"due {minutes} min"
 
 
@@ -70,9 +78,7 @@ def who_markup(order: Order) -> str:
 def source_text(order: Order, channels: dict[int, str]) -> str:
     """Row 3: the REMAKE / TEST badges first (never cut: the row shortens from the right),
     then channel name and brand."""
-    channel = channels.get(order.channel, "") if order.channel is not None else ""
-    if not channel and order.channel is not None:
-        channel = f"channel {order.channel}"
+    channel = channel_name(order.channel, channels)
     badges = [b for b, on in (("REMAKE", order.remake), ("TEST", order.test_order)) if on]
     parts = [f"[b]{b}[/b]" for b in badges]
     parts += [display_markup(p) for p in (channel, clean(order.brand, 40)) if p]

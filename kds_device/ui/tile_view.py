@@ -57,10 +57,11 @@ def clock_view(board: Board, ticket: Ticket, now: Instant, tz: tzinfo | None) ->
     if ticket.voided or ticket.order is None:
         bg, fg = Palette.HEADER_VOID
         return ClockView("", "", "", bg, fg, None)
-    age = board.age_class(ticket, now)
+    urgency = board.urgency(ticket, now)  # one answer for colour, word, timer and due text
+    age = urgency.level
     bg, fg = Palette.HEADER[age]
-    due = tile_text.format_due(ticket.order, board.seconds_to_promise(ticket, now), age, tz)
-    elapsed = board.elapsed_s(ticket, now)
+    due = tile_text.format_due(urgency, ticket.order.asap, tz)
+    elapsed = urgency.elapsed_s
     timer = tile_text.format_timer(max(elapsed, 0.0)) if age is not AgeClass.UPCOMING else ""
     return ClockView(tile_text.age_word(age), timer, due, bg, fg, age)
 

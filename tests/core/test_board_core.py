@@ -134,12 +134,22 @@ def test_a_bump_reaches_the_outbox_before_the_board_file_says_bumped(
     core.close()
 
 
-def test_a_bad_order_is_skipped_and_the_board_goes_on(
+def test_a_payload_without_an_id_is_skipped_and_the_board_goes_on(
+    core: BoardCore, orders: OrderGenerator
+) -> None:
+    core.inbox.post(OrderArrived({"items": [], "note": "no id anywhere"}))
+    (good,) = post_orders(core, orders, 1)
+    assert [t.order_id for t in core.board.tickets()] == [good]
+
+
+def test_a_broken_order_with_an_id_is_shown_flagged(
     core: BoardCore, orders: OrderGenerator
 ) -> None:
     core.inbox.post(OrderArrived({"orderId": "broken", "items": "not a list"}))
     (good,) = post_orders(core, orders, 1)
-    assert core.board.ticket("broken") is None and core.board.ticket(good) is not None
+    broken = core.board.ticket("broken")
+    assert broken is not None and core.board.ticket(good) is not None
+    assert broken.order.problems, "the ticket carries what is wrong with it"
 
 
 def test_link_and_outbox_messages(core: BoardCore, clock: FakeTime) -> None:
@@ -286,7 +296,13 @@ def test_recall_list_takes_the_keys_and_nothing_under_it_moves(
 def test_late_and_cancelled_elsewhere_and_the_jump(
     core: BoardCore, clock: FakeTime, orders: OrderGenerator
 ) -> None:
-    ids = post_orders(core, orders, 5)
+    # no promised times: the kitchen's late threshold makes them all late at once
+    payloads = [one_line(orders) for _ in range(5)]
+    for payload in payloads:
+        payload.update(pickupTime="", estimatedPickupTime="", deliveryTime="")
+        core.inbox.post(OrderArrived(payload))
+    core.drain()
+    ids = [p["orderId"] for p in payloads]
     small_pages(core)
     core.inbox.post(OrderArrived(orders.cancel(core.board.ticket(ids[4]).payload)))
     core.drain()

@@ -60,5 +60,6 @@ def test_enroll_against_nothing_says_unreachable(tmp_path: Path) -> None:
 def test_status_and_run_before_enrollment(tmp_path: Path) -> None:
     status = _run(tmp_path, "status")
     assert status.returncode == 1 and "not enrolled" in status.stdout
+    assert "\nclock:" in status.stdout and "synchronis" in status.stdout  # or "unknown (no ..."
     run = _run(tmp_path, "run")
     assert run.returncode == 2 and "kds-device enroll" in run.stderr

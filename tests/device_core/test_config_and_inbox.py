@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from kds_device.config import load_config
+from kds_device.config import DisplayConfig, load_config
 from kds_device.domain import OrderType
 from kds_device.runtime.inbox import Inbox
 
@@ -41,10 +41,35 @@ channels = { 7 = "Uber Eats" }
     assert config.display.station == "Grill"
     assert config.display.size == (800, 480)
     assert config.display.rotation == 0
-    assert config.display.channels == {7: "Uber Eats"}
+    assert config.display.channels[7] == "Uber Eats"
+    assert config.display.channels[1] == "Deliverect"  # Deliverect's ids stay named
     assert config.bumpbar.pins == {17: "bump"}
     assert any("late_min" in p for p in config.problems)
     assert any("rotation" in p for p in config.problems)
+
+
+def test_channel_names_ship_with_deliverects_ids_and_config_overrides(tmp_path: Path) -> None:
+    """Issue 9, point 19: no "channel 39" on an appliance nobody configured."""
+    assert DisplayConfig().channels[39] == "iFood"
+    assert DisplayConfig().channels[1] == "Deliverect"
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[display.channels]\n1 = "Our web shop"\n7 = "Uber Eats"\n"²" = "Squared"\n',
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    assert config.display.channels[1] == "Our web shop"
+    assert config.display.channels[7] == "Uber Eats"
+    assert config.display.channels[39] == "iFood"
+    assert any("display.channels.²" in p for p in config.problems)
+
+
+def test_urgency_settings_from_config(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[board]\nfinish_margin_min = 3\nhurry_min = 6\n", encoding="utf-8")
+    config = load_config(path)
+    assert config.board.finish_margin_s == 180
+    assert config.board.hurry_s == 360
 
 
 def test_missing_or_broken_config_means_defaults(tmp_path: Path) -> None:

@@ -148,8 +148,9 @@ def test_age_classes_use_monotonic_time_and_per_type_thresholds(
     board = make_board(
         thresholds={OrderType.EAT_IN: AgeThresholds(caution_s=120, late_s=240)},
     )
-    delivery = orders.order(orderType=2)
-    eat_in = orders.order(orderType=3, table="4")
+    no_promise = {"pickupTime": "", "estimatedPickupTime": "", "deliveryTime": ""}
+    delivery = orders.order(orderType=2, **no_promise)
+    eat_in = orders.order(orderType=3, table="4", **no_promise)
     board.receive_order(delivery, clock())
     board.receive_order(eat_in, clock())
     d, e = board.ticket(delivery["orderId"]), board.ticket(eat_in["orderId"])

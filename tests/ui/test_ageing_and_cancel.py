@@ -4,6 +4,8 @@ a clock tick updates timers without rebuilding tiles."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from kds_device.runtime.messages import OrderArrived
@@ -40,11 +42,13 @@ def body_pixel(board_app: BoardDriver, order_id: str) -> tuple[int, int, int]:
 
 
 def test_late_ticket_header_is_red_and_says_late(board_app: BoardDriver) -> None:
-    old, fresh = (p["orderId"] for p in board_app.add_orders(2))
+    promised = (board_app.clock.now.wall + timedelta(minutes=8)).isoformat()
+    promise = {"pickupTime": promised, "estimatedPickupTime": promised, "deliveryTime": ""}
+    old, fresh = (p["orderId"] for p in board_app.add_orders(2, **promise))
     on_time = Palette.HEADER[next(a for a in Palette.HEADER if a.value == "on time")][0]
     assert close(header_pixel(board_app, old), rgb(on_time))
 
-    board_app.clock.advance(500)  # 8 min 20 s: both late
+    board_app.clock.advance(500)  # 8 min 20 s: both past their promise: late
     board_app.post(OrderArrived(board_app.orders.order()))
     board_app.wait_for(lambda: len(board_app.app.board.open_tickets()) == 3)
     board_app.advance(0)

@@ -64,8 +64,16 @@ def test_the_display_id_is_never_cut(
     board_app: BoardDriver, size: tuple[int, int], display_id: str, age: AgeClass
 ) -> None:
     resize(board_app, size)
+    # promises that make the wanted urgency at the advance below (domain/urgency.py)
+    promised_in = {AgeClass.ON_TIME: 25, AgeClass.CAUTION: 11.5}.get(age, 5)
+    moment = (board_app.clock.now.wall + timedelta(minutes=promised_in)).isoformat()
     (payload,) = board_app.add_orders(
-        1, channelOrderDisplayId=display_id, customerName="Leonardo Bartholomew", orderType=5
+        1,
+        channelOrderDisplayId=display_id,
+        customerName="Leonardo Bartholomew",
+        orderType=5,
+        pickupTime=moment,
+        estimatedPickupTime=moment,
     )
     board_app.advance({AgeClass.ON_TIME: 130, AgeClass.CAUTION: 330}.get(age, 500))
     order_id = payload["orderId"]

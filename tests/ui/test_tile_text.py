@@ -6,7 +6,7 @@ import itertools
 from datetime import UTC, datetime
 
 from kds_device.domain.board import AgeClass
-from kds_device.domain.order import parse_order
+from kds_device.domain.urgency import Urgency
 from kds_device.runtime.messages import Link, LinkChanged
 from kds_device.ui import tile_text
 from kds_device.ui.status_view import LinkAlarm, ago, link_text
@@ -20,14 +20,31 @@ def test_timer_formats() -> None:
     assert tile_text.format_timer(-90) == "-01:30"
 
 
-def test_due_text(orders) -> None:  # type: ignore[no-untyped-def]
-    order = parse_order(orders.order())
-    assert tile_text.format_due(order, 4 * 60 + 10, AgeClass.ON_TIME) == "due 4 min"
-    assert "8 min over" in tile_text.format_due(order, -8 * 60 - 5, AgeClass.LATE)
-    assert "due now" in tile_text.format_due(order, 20, AgeClass.CAUTION)
-    later = datetime(2026, 11, 22, 19, 30, tzinfo=UTC)
-    scheduled = parse_order(orders.order(pickupTime=later.isoformat(), deliveryIsAsap=False))
-    assert tile_text.format_due(scheduled, 5000, AgeClass.UPCOMING, UTC) == "scheduled 19:30"
+def test_due_text() -> None:
+    promised = datetime(2026, 11, 22, 13, 5, tzinfo=UTC)
+
+    def due(level: AgeClass, to_promise: float, asap: bool = True) -> str:
+        urgency = Urgency(level, 60.0, to_promise, promised)
+        return tile_text.format_due(urgency, asap, UTC)
+
+    assert due(AgeClass.ON_TIME, 4 * 60 + 10) == "due 4 min"
+    assert "8 min over" in due(AgeClass.LATE, -8 * 60 - 5)
+    assert "due now" in due(AgeClass.LATE, -20)
+    assert due(AgeClass.UPCOMING, 5000, asap=False) == "scheduled 13:05"
+    assert due(AgeClass.ON_TIME, 50 * 60, asap=False) == "for 13:05"
+
+
+def test_due_text_agrees_with_late_and_never_shows_absurd_minutes() -> None:
+    """Issue 9, point 6/8: never "LATE" beside "due 2 min", never "10736 min over"."""
+    promised = datetime(2026, 11, 22, 13, 5, tzinfo=UTC)
+    inside_margin = Urgency(AgeClass.LATE, 600.0, 90.0, promised)
+    assert tile_text.format_due(inside_margin, True, UTC) == "[b]due 13:05[/b]"
+    ancient = Urgency(AgeClass.LATE, 600.0, -10736 * 60.0, promised)
+    assert tile_text.format_due(ancient, True, UTC) == "[b]due 22 Nov 13:05[/b]"
+    two_hours_over = Urgency(AgeClass.LATE, 600.0, -2 * 3600.0, promised)
+    assert tile_text.format_due(two_hours_over, True, UTC) == "[b]due 13:05[/b]"
+    far_ahead = Urgency(AgeClass.ON_TIME, 60.0, 11 * 3600.0, promised)
+    assert tile_text.format_due(far_ahead, True, UTC) == "due 13:05"  # from 02:05, same day
 
 
 def test_link_words_and_ago() -> None:
