@@ -37,12 +37,12 @@ def measure(size: tuple[int, int], prefill: int, seed: int) -> dict[str, Any]:
     from kivy.base import EventLoop
     from kivy.core.window import Window
 
+    from kds_device.board_setup import build_board_app
     from kds_device.config import DeviceConfig
     from kds_device.demo import prefill as demo_prefill
     from kds_device.domain.clock import Instant
     from kds_device.runtime.inbox import Inbox
     from kds_device.runtime.messages import Link, LinkChanged
-    from kds_device.ui.app import BoardApp
     from kds_device.ui.sound import Sounds
 
     now = Instant(datetime(2026, 11, 22, 18, 0, tzinfo=UTC), 100000.0)
@@ -54,7 +54,7 @@ def measure(size: tuple[int, int], prefill: int, seed: int) -> dict[str, Any]:
     EventLoop.ensure_window()
     Window.size = size
     with tempfile.TemporaryDirectory() as tmp:
-        app = BoardApp(
+        app = build_board_app(
             DeviceConfig(),
             Inbox(),
             Sink(),
