@@ -43,6 +43,7 @@ bench: system venv
 	$(PY) bench/board.py
 	$(PY) bench/gateway_ingest.py
 	$(PY) bench/latency.py
+	$(PY) bench/soak.py
 
 # The README's pictures: the offline demo (fixed seed) at the panel's and two bigger sizes.
 screenshot: system venv

@@ -25,11 +25,12 @@ from werkzeug.routing import BaseConverter
 from kds_device.gateway import device_api, webhooks
 from kds_device.gateway.broker_accounts import BrokerAccounts
 from kds_device.gateway.config import GatewayConfig
-from kds_device.gateway.db import Database
+from kds_device.gateway.db import Database, StorageUnavailable
 from kds_device.gateway.deliverect_client import DeliverectClient
 from kds_device.gateway.devices import Devices
 from kds_device.gateway.doorbell import bell_directory
 from kds_device.gateway.enroll_limits import EnrollLimits, EnrollPolicy
+from kds_device.gateway.health import unavailable
 from kds_device.gateway.http_util import error
 from kds_device.gateway.journal import Journal
 from kds_device.gateway.notifier import Notifier
@@ -75,7 +76,7 @@ class Gateway:
         self.config = config
         self.holder = holder_id()
         path = Path(config.database.path)
-        self.db = Database(path)
+        self.db = Database(path, config.database.busy_timeout_s)
         self.journal = Journal(self.db, Notifier(bell_directory(path, "journal"), "journal"))
         self.services = Services(
             config=config,
@@ -182,6 +183,12 @@ def build_flask_app(found: Services) -> Flask:
             if header.lower() != "content-type":
                 response.headers[header] = value
         return response, code
+
+    @app.errorhandler(StorageUnavailable)
+    def _storage(problem: StorageUnavailable) -> tuple[Response, int]:
+        # Logged once when the fault begins and once when it ends (StorageHealth).
+        log.debug("%s %s: storage unavailable: %s", request.method, request.path, problem)
+        return unavailable(problem.kind)
 
     @app.errorhandler(sqlite3.OperationalError)
     def _busy(problem: sqlite3.OperationalError) -> tuple[Response, int]:

@@ -43,6 +43,7 @@ class DatabaseConfig:
     keep_max_h: float = 168.0  # any order, finished or not, is kept at most this long
     prune_every_s: float = 600.0
     recheck_s: float = 0.25  # how soon a long-poll notices another process's writes
+    busy_timeout_s: float = 10.0  # a write waits this long for another's lock, then 503
 
 
 @dataclass

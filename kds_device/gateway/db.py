@@ -1,169 +1,95 @@
-"""The gateway's SQLite database: one connection per thread, WAL, versioned schema.
+"""The gateway's SQLite database: pooled connections, WAL, versioned schema, fault tracking.
 
 Every write runs in ``BEGIN IMMEDIATE`` so several gateway processes can share one file: the
 write lock is taken up front, so two writers never deadlock upgrading a read lock.
+Connections come from a :class:`~kds_device.gateway.db_pool.ConnectionPool`, borrowed for one
+statement (``read()``) or one transaction (``write()``, ``run()``). A storage fault raises
+:class:`~kds_device.gateway.db_pool.StorageUnavailable` (the HTTP layer answers 503) and is
+kept in ``health`` until a write succeeds again; ``check()`` tries a tiny write to find out
+now (the health endpoint).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
+
+from kds_device.gateway.db_pool import (
+    ConnectionPool,
+    Fault,
+    StorageHealth,
+    StorageUnavailable,
+)
+from kds_device.gateway.db_schema import MIGRATIONS, SCHEMA_VERSION
+
+__all__ = ["SCHEMA_VERSION", "Database", "Fault", "Queryable", "StorageUnavailable"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
-
-_SCHEMA_V1 = """
-CREATE TABLE locations (
-    id TEXT PRIMARY KEY,
-    account_id TEXT NOT NULL DEFAULT '',
-    external_ref TEXT NOT NULL DEFAULT '',
-    registered_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    last_seq INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    location_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    order_id TEXT,
-    data TEXT NOT NULL,
-    at TEXT NOT NULL,
-    created REAL NOT NULL,
-    UNIQUE (location_id, seq)
-);
-CREATE INDEX events_by_order ON events (location_id, order_id);
-CREATE TABLE orders (
-    location_id TEXT NOT NULL,
-    order_id TEXT NOT NULL,
-    received INTEGER NOT NULL DEFAULT 0,
-    voided INTEGER NOT NULL DEFAULT 0,
-    void_reason TEXT NOT NULL DEFAULT '',
-    status INTEGER NOT NULL DEFAULT 0,
-    sent_status INTEGER NOT NULL DEFAULT 0,
-    created REAL NOT NULL,
-    updated REAL NOT NULL,
-    finished REAL,
-    PRIMARY KEY (location_id, order_id)
-);
-CREATE INDEX orders_by_age ON orders (created);
-CREATE TABLE products (
-    location_id TEXT PRIMARY KEY,
-    body TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    synced REAL NOT NULL
-);
-CREATE TABLE rejected (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    location_id TEXT,
-    endpoint TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    body BLOB NOT NULL,
-    created REAL NOT NULL
-);
-CREATE TABLE enroll_codes (
-    code_hash TEXT PRIMARY KEY,
-    location_id TEXT NOT NULL,
-    created REAL NOT NULL,
-    expires REAL NOT NULL,
-    used REAL,
-    device_id TEXT
-);
-CREATE TABLE devices (
-    id TEXT PRIMARY KEY,
-    location_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    station TEXT NOT NULL,
-    token_hash TEXT NOT NULL UNIQUE,
-    created REAL NOT NULL,
-    last_seen REAL
-);
-CREATE TABLE status_requests (
-    device_id TEXT NOT NULL,
-    key TEXT NOT NULL,
-    response TEXT NOT NULL,
-    created REAL NOT NULL,
-    PRIMARY KEY (device_id, key)
-);
-CREATE TABLE outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    location_id TEXT NOT NULL,
-    order_id TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    reason TEXT NOT NULL DEFAULT '',
-    state TEXT NOT NULL DEFAULT 'pending',
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_at REAL NOT NULL,
-    claimed_by TEXT,
-    lease_until REAL,
-    created REAL NOT NULL,
-    done REAL,
-    last_error TEXT NOT NULL DEFAULT '',
-    UNIQUE (location_id, order_id, status)
-);
-CREATE INDEX outbox_pending ON outbox (state, next_at);
-CREATE TABLE leases (
-    name TEXT PRIMARY KEY,
-    holder TEXT NOT NULL,
-    until REAL NOT NULL
-);
-CREATE TABLE cursors (
-    name TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-);
-"""
-
-#: Device lifecycle: a rotated device may only trade its token for new credentials; failed
-#: enrollment attempts per client and per code, for the back-off.
-_SCHEMA_V2 = """
-ALTER TABLE devices ADD COLUMN rotated REAL;
-CREATE TABLE enroll_attempts (
-    key TEXT PRIMARY KEY,
-    failures INTEGER NOT NULL,
-    blocked_until REAL NOT NULL,
-    last REAL NOT NULL
-);
-"""
-
-# v3: idempotency keys are scoped per order (the same key on another order is another
-# request); orders journaled with problems keep their raw body in ``flagged``.
-_SCHEMA_V3 = """
-CREATE TABLE status_requests_v2 (
-    device_id TEXT NOT NULL,
-    order_id TEXT NOT NULL,
-    key TEXT NOT NULL,
-    response TEXT NOT NULL,
-    created REAL NOT NULL,
-    PRIMARY KEY (device_id, order_id, key)
-);
-INSERT INTO status_requests_v2 (device_id, order_id, key, response, created)
-    SELECT device_id, COALESCE(json_extract(response, '$.orderId'), ''), key, response, created
-    FROM status_requests;
-DROP TABLE status_requests;
-ALTER TABLE status_requests_v2 RENAME TO status_requests;
-CREATE TABLE flagged (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    location_id TEXT NOT NULL,
-    order_id TEXT NOT NULL,
-    problems TEXT NOT NULL,
-    body BLOB NOT NULL,
-    created REAL NOT NULL
-);
-"""
-
-_MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
-
 T = TypeVar("T")
+
+#: Connections kept open between requests, per process; more are opened when needed and
+#: closed when given back.
+MAX_IDLE_CONNECTIONS = 8
+#: The row the health check rewrites to prove the database takes writes.
+PROBE_CURSOR = "storage-probe"
+
+
+class Fetchable(Protocol):
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Queryable(Protocol):
+    """A connection or :class:`Reader`: something that runs one statement."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Fetchable: ...
+
+
+class Rows:
+    """A statement's rows, already fetched (the connection is back in the pool)."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self._rows = rows
+        self._next = 0
+
+    def fetchone(self) -> Any:
+        if self._next >= len(self._rows):
+            return None
+        self._next += 1
+        return self._rows[self._next - 1]
+
+    def fetchall(self) -> list[Any]:
+        rest, self._next = self._rows[self._next :], len(self._rows)
+        return rest
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+
+class Reader:
+    """Single-statement reads, each on a borrowed connection (a consistent snapshot each)."""
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self._pool = pool
+
+    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Rows:
+        with self._pool.connection() as conn:
+            return Rows(conn.execute(sql, parameters).fetchall())
 
 
 @dataclass
@@ -178,62 +104,77 @@ class _Job:
 
 
 class Database:
-    """Opens ``path`` lazily per thread; ``write()`` is a ``BEGIN IMMEDIATE`` transaction."""
+    """``read()`` runs one statement; ``write()`` is a ``BEGIN IMMEDIATE`` transaction."""
 
-    def __init__(self, path: Path | str, busy_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        busy_timeout_s: float = 10.0,
+        max_idle: int = MAX_IDLE_CONNECTIONS,
+    ) -> None:
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._all_lock = threading.Lock()
+        self.health = StorageHealth()
+        self.pool = ConnectionPool(self.path, self._open, self.health, max_idle)
+        self._reader = Reader(self.pool)
         # Writers queue on a thread lock and, across processes, on an flock of a file beside
         # the database, rather than in SQLite's busy handler: that one sleeps in steps of up
         # to 100 ms, which would ruin the latency of every webhook. Both hand over at once.
         self._write_lock = threading.Lock()
         self._queue_lock = threading.Lock()
         self._queue: list[_Job] = []
+        self._probe_lock = threading.Lock()
+        self._probed_at = -1e9
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock_fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         self._migrate()
 
-    def connection(self) -> sqlite3.Connection:
-        """This thread's connection (autocommit mode: transactions are explicit)."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(
-                self.path,
-                timeout=self.busy_timeout_s,
-                isolation_level=None,
-                check_same_thread=False,
-            )
+    def _open(self, path: Path) -> sqlite3.Connection:
+        """A new connection (autocommit mode: transactions are explicit)."""
+        conn = sqlite3.connect(
+            path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False
+        )
+        try:
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")  # an acknowledged webhook survives power loss
             conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
-            with self._all_lock:
-                self._all.append(conn)
+        except BaseException:
+            conn.close()
+            raise
         return conn
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        """A borrowed connection for several reads (wrap them in a transaction for one
+        snapshot); given back at the end of the block."""
+        with self.pool.connection() as conn:
+            yield conn
+
+    def read(self) -> Reader:
+        """Runs single-statement reads: ``db.read().execute(sql, params).fetchone()``."""
+        return self._reader
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; committed on success, rolled back on any exception."""
-        conn = self.connection()
-        with self._write_lock, self._file_lock():
+        with self._write_lock, self.pool.connection() as conn, self._file_lock():
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
-            conn.execute("COMMIT")
+        self._committed()
 
     def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``job`` in a write transaction, possibly together with other threads' jobs.
 
         Group commit: whoever gets the write lock runs every job queued so far in one
         transaction (one fsync), so a burst of webhooks does not queue for one fsync each.
-        ``job`` must only use the connection it is given. Its exception is re-raised here.
+        ``job`` must only use the connection it is given, and may run more than once (after
+        a rollback). Its exception is re-raised here.
         """
         ticket = _Job(job)
         with self._queue_lock:
@@ -242,35 +183,104 @@ class Database:
             if not ticket.done:
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
-                self._run_batch(batch)
+                self._run_batch(batch, retry=True)
         if ticket.error is not None:
             raise ticket.error
         if not ticket.committed:
-            raise sqlite3.OperationalError("the write transaction was interrupted")
+            raise StorageUnavailable("interrupted", "the write transaction was interrupted")
         return cast(T, ticket.result)
 
-    def _run_batch(self, batch: list[_Job]) -> None:
-        conn = self.connection()
-        with self._file_lock():
-            try:
+    def _run_batch(self, batch: list[_Job], retry: bool = False) -> None:
+        try:
+            with self.pool.connection() as conn, self._file_lock():
                 conn.execute("BEGIN IMMEDIATE")
-                for job in batch:
-                    job.result = job.fn(conn)
-                conn.execute("COMMIT")
-                for job in batch:
-                    job.committed = True
-            except Exception:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                if len(batch) == 1:
-                    batch[0].error = sys.exc_info()[1]
-                else:
-                    # One job failed: run each alone, so only that one fails.
+                try:
                     for job in batch:
-                        self._run_batch([job])
-            finally:
+                        job.result = job.fn(conn)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    _rollback(conn)
+                    raise
+            for job in batch:
+                job.committed = True
+            self._committed()
+        except StorageUnavailable as problem:
+            # The pool has dropped its connections: once more on a fresh one, which is all a
+            # connection opened read-only during a fault now over needs. A lock is not retried
+            # (that one has already waited its busy timeout).
+            if retry and problem.kind != "locked":
+                self._run_batch(batch)
+            else:
                 for job in batch:
-                    job.done = True
+                    job.error = problem
+        except Exception:
+            if len(batch) == 1:
+                batch[0].error = sys.exc_info()[1]
+            else:
+                # One job failed: run each alone, so only that one fails.
+                for job in batch:
+                    self._run_batch([job])
+        finally:
+            for job in batch:
+                job.done = True
+
+    def _committed(self) -> None:
+        if self.health.succeeded():
+            self.pool.flush()  # connections opened during the fault go, whatever they are
+
+    def check(self, max_age_s: float = 1.0, wait_s: float = 1.0) -> Fault | None:
+        """The storage's fault now, or None. Tries a one-row write, waiting at most ``wait_s``
+        for the locks; while healthy at most every ``max_age_s``, while at fault each time
+        (callers that queued behind a probe take its answer)."""
+        asked = time.monotonic()
+        with self._probe_lock:
+            if not self.pool.writable():
+                # Connections opened before may still write, but a new one (or a restart)
+                # cannot: a fault however many writes still succeed.
+                detail = f"{self.path} or its directory is not writable"
+                self.health.failed("readonly", detail)
+                fault = self.health.fault
+                return fault if fault is not None else Fault("readonly", detail, time.time())
+            fresh = self._probed_at >= asked or (
+                self.health.fault is None and asked - self._probed_at < max_age_s
+            )
+            if not fresh:
+                with contextlib.suppress(StorageUnavailable):  # recorded in health
+                    self._probe(wait_s)
+                self._probed_at = time.monotonic()
+            return self.health.fault
+
+    def _probe(self, wait_s: float) -> None:
+        deadline = time.monotonic() + wait_s
+        if not self._write_lock.acquire(timeout=wait_s):
+            self.health.failed("locked", f"writes have queued for over {wait_s:g} s")
+            return
+        try:
+            if not self._try_file_lock(deadline):
+                self.health.failed("locked", f"another process has written for over {wait_s:g} s")
+                return
+            try:
+                with self.pool.connection() as conn:
+                    conn.execute(f"PRAGMA busy_timeout = {max(1, int(wait_s * 1000))}")
+                    try:
+                        conn.execute("BEGIN IMMEDIATE")
+                        try:
+                            conn.execute(
+                                "INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT"
+                                " (name) DO UPDATE SET value = excluded.value",
+                                (PROBE_CURSOR, int(time.time())),
+                            )
+                            conn.execute("COMMIT")
+                        except BaseException:
+                            _rollback(conn)
+                            raise
+                    finally:
+                        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        finally:
+            self._write_lock.release()
+        self._committed()
 
     @contextmanager
     def _file_lock(self) -> Iterator[None]:
@@ -280,17 +290,19 @@ class Database:
         finally:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
-    def read(self) -> sqlite3.Connection:
-        """A connection for single-statement reads (each statement sees a consistent snapshot)."""
-        return self.connection()
+    def _try_file_lock(self, deadline: float) -> bool:
+        while True:
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.005)
 
     def close(self) -> None:
-        """Close every connection this object opened (at shutdown)."""
-        with self._all_lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
-        self._local = threading.local()
+        """Close every connection (at shutdown; lent-out ones when given back)."""
+        self.pool.close()
         if self._lock_fd >= 0:
             os.close(self._lock_fd)
             self._lock_fd = -1
@@ -304,7 +316,16 @@ class Database:
                 )
             for target in range(version + 1, SCHEMA_VERSION + 1):
                 log.info("database %s: migrating schema to version %d", self.path, target)
-                for statement in _MIGRATIONS[target].split(";"):
+                for statement in MIGRATIONS[target].split(";"):
                     if statement.strip():
                         conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {target}")
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back if a transaction is open; a failing rollback must not hide the first error."""
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            log.debug("rollback failed", exc_info=True)

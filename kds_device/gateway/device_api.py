@@ -22,6 +22,7 @@ from kds_device.domain.status import KDS_SENDABLE
 from kds_device.gateway.broker_accounts import BrokerError
 from kds_device.gateway.devices import Device, Enrolled, code_hash_of
 from kds_device.gateway.enroll_limits import client_key, code_key
+from kds_device.gateway.health import health_reply
 from kds_device.gateway.http_util import BadJson, error, parse_json, read_body
 from kds_device.gateway.outbox import record_device_status
 from kds_device.gateway.publisher import topic_for
@@ -72,7 +73,7 @@ def device_auth(view: F) -> F:
 
 @blueprint.get("/health")
 def health() -> Reply:
-    return jsonify(ok=True)
+    return health_reply(services().journal.db)
 
 
 def _text(data: Mapping[str, Any], key: str, default: str | None = None) -> str:

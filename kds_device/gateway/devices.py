@@ -8,6 +8,7 @@ random enough that a slow password hash would add nothing but latency to every r
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import sqlite3
 import time
@@ -15,7 +16,9 @@ import uuid
 from dataclasses import dataclass
 
 from kds_device.gateway.broker_accounts import BrokerAccounts, new_password
-from kds_device.gateway.db import Database
+from kds_device.gateway.db import Database, StorageUnavailable
+
+log = logging.getLogger(__name__)
 
 #: No 0/O, 1/I/L: codes are read off one screen and typed on another.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -162,8 +165,12 @@ class Devices:
         now = time.time()
         if now - self._seen.get(device.id, 0.0) > SEEN_EVERY_S:
             self._seen[device.id] = now
-            with self.db.write() as conn:
-                conn.execute("UPDATE devices SET last_seen = ? WHERE id = ?", (now, device.id))
+            try:
+                with self.db.write() as conn:
+                    conn.execute("UPDATE devices SET last_seen = ? WHERE id = ?", (now, device.id))
+            except StorageUnavailable as problem:
+                # Bookkeeping only: a screen still reads its events while writes fail.
+                log.debug("last_seen of %s not recorded: %s", device.id, problem)
         return device
 
     def renew(self, device: Device) -> Enrolled:

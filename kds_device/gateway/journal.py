@@ -18,7 +18,7 @@ from typing import Any
 from kds_device.domain.events import Event, EventType
 from kds_device.domain.status import FINISHED_FROM, VOIDING
 from kds_device.domain.timestamps import format_timestamp
-from kds_device.gateway.db import Database
+from kds_device.gateway.db import Database, Queryable
 from kds_device.gateway.notifier import Notifier
 
 #: The most a rejected body keeps (it is evidence, not an archive).
@@ -357,7 +357,7 @@ class Journal:
         return seq
 
 
-def order_row(conn: sqlite3.Connection, location_id: str, order_id: str) -> sqlite3.Row | None:
+def order_row(conn: Queryable, location_id: str, order_id: str) -> sqlite3.Row | None:
     """The orders row of ``order_id`` (inside the caller's transaction, if any)."""
     row: sqlite3.Row | None = conn.execute(
         "SELECT * FROM orders WHERE location_id = ? AND order_id = ?", (location_id, order_id)
