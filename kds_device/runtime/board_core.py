@@ -333,7 +333,7 @@ class BoardCore:
             recall.cursor = max(0, min(len(recall.order_ids) - 1, recall.cursor + step))
             return Outcome()
         self.recall = None
-        if action in (Action.BUMP, Action.RECALL) and recall.cursor_id():
+        if action is Action.BUMP and recall.cursor_id():  # RECALL again only closes the list
             return self.board.recall(recall.cursor_id(), now)
         return Outcome()
 
