@@ -136,6 +136,7 @@ class BoardCore:
         self.outbox_pending = 0
         self.last_order_wall: datetime | None = None
         self.recall: RecallState | None = None
+        self._chosen: str | None = None  # the ticket the cook last chose, not the board's pick
         self.all_day_open = False
         #: New orders that came in while the learn screen covered the board.
         self.learning = False
@@ -227,7 +228,7 @@ class BoardCore:
         elif isinstance(message, OutboxChanged):
             self.outbox_pending = message.pending
         elif isinstance(message, ActionRequested):
-            return self._apply(message.action)
+            return self._chose(self._apply(message.action))
         return Outcome()
 
     def commit(self, outcome: Outcome) -> None:
@@ -248,7 +249,8 @@ class BoardCore:
             except Exception:
                 log.exception("status sink refused %s", change)
         self._unsaved.merge(Outcome(changed=set(outcome.changed), removed=set(outcome.removed)))
-        self._keep_selection_on_page()
+        if self._keep_selection_on_page(follow=bool(new_orders)):
+            outcome = outcome.merge(Outcome(changed={PAGE_CHANGED}))
         if Alert.ORDER_VOIDED in outcome.alerts:
             self.view.play("alert")
         elif new_orders:
@@ -294,12 +296,22 @@ class BoardCore:
             return False
         return True
 
-    def _keep_selection_on_page(self) -> None:
-        """The selection always lies on the current page: if the board moved it elsewhere
-        (another screen's bump, a reflow), nothing is selected until the cook chooses."""
+    def _keep_selection_on_page(self, follow: bool) -> bool:
+        """The selection always lies on the current page. When arriving orders (``follow``)
+        pushed the ticket the cook chose onwards, the screen follows it to its page, so it
+        stays in view (the tiles moved: taps wait for the settle time). When
+        anything else moved it (another screen's bump, a cancel), nothing is selected until
+        the cook chooses. True when the page changed."""
         board = self.board
-        if board.selected_id is not None and board.selected_on_page() is None:
+        selected = board.selected_id
+        if selected is None or board.selected_on_page() is not None:
+            return False
+        page = board.page_of(selected) if follow and selected == self._chosen else None
+        if page is None:
             board.selected_id = None
+            return False
+        board.page_index = page
+        return True
 
     # ---- the cook's actions -------------------------------------------------------------
 
@@ -308,7 +320,12 @@ class BoardCore:
         if threading.get_ident() != self._main:
             self.inbox.post(ActionRequested(action, "thread"))
             return
-        self.commit(self._apply(action))
+        self.commit(self._chose(self._apply(action)))
+
+    def _chose(self, outcome: Outcome) -> Outcome:
+        """Remember what the cook's press left selected (see :meth:`_keep_selection_on_page`)."""
+        self._chosen = self.board.selected_id
+        return outcome
 
     def _apply(self, action: Action) -> Outcome:
         now = self.now()
@@ -360,14 +377,14 @@ class BoardCore:
         if ticket is None or self.recall is not None or not board.on_current_page(order_id):
             return
         if ticket.voided:
-            self.commit(board.select(order_id))
+            self.commit(self._chose(board.select(order_id)))
             return
         settled = start.still_s >= self.config.display.tap_settle_s
         same = start.order_id == order_id and tuple(start.place) == tuple(place)
         if same and start.selected and settled and board.selected_on_page() == order_id:
             self.commit(board.bump(self.now(), order_id))
         elif board.selected_id != order_id:
-            self.commit(board.select(order_id))
+            self.commit(self._chose(board.select(order_id)))
 
     def clear(self, order_id: str) -> None:
         """A cancelled tile held for the clear time: take it off the board."""
@@ -379,7 +396,7 @@ class BoardCore:
         late, cancelled = elsewhere(self.board, self.now())
         wanted = late if kind == "late" else cancelled
         if wanted and self.recall is None:
-            self.commit(self.board.jump_to(wanted[0]))
+            self.commit(self._chose(self.board.jump_to(wanted[0])))
 
     def page_button(self) -> None:
         """The bar's one page button: onwards, then round to the first."""

@@ -214,7 +214,7 @@ def test_no_column_stands_half_empty_and_a_ticket_shows_once(
             assert len(whole) > 1, f"{order_id} shows on two pages but fits on one"
 
 
-def test_an_arriving_order_never_leaves_a_selection_off_the_page(
+def test_an_arriving_order_never_pushes_the_selection_off_the_page(
     board_app: BoardDriver,
 ) -> None:
     resize(board_app, (800, 480))
@@ -230,5 +230,5 @@ def test_an_arriving_order_never_leaves_a_selection_off_the_page(
     sooner = (wall + timedelta(minutes=5)).isoformat()
     for _ in range(8):  # one by one, each sorted before it: more than a page in all
         board_app.add_orders(1, pickupTime=sooner, deliveryIsAsap=False)
-        selected = board.selected_id  # stays in view, or is let go: never acted on unseen
-        assert selected is None or board_app.app.screen.tile_for(selected) is not None
+        assert board.selected_id == chosen, "the cook's choice is kept"
+        assert board_app.app.screen.tile_for(chosen) is not None, "and stays in view"
