@@ -3,8 +3,12 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # Xvfb + Mesa: the tests draw the board on a virtual screen; Mosquitto: the real broker the
-# tests start; mtdev: Kivy's touch input library; systemd: systemd-analyze verifies the units.
-APT_PACKAGES := xvfb xauth libgl1 libgl1-mesa-dri libegl1 libmtdev1 mosquitto mosquitto-clients systemd openssl postgresql
+# tests start; mtdev: Kivy's touch input library; systemd: systemd-analyze verifies the units;
+# openssl: the site CA for the broker's TLS; fonts: the board's fallback fonts for names in
+# other scripts (deploy/provision.sh installs the same on a screen); postgresql: the gateway
+# tests run on both stores against a PostgreSQL 15 they start themselves.
+APT_PACKAGES := xvfb xauth libgl1 libgl1-mesa-dri libegl1 libmtdev1 mosquitto mosquitto-clients systemd \
+	openssl fonts-noto-core fonts-noto-cjk fonts-symbola fonts-dejavu-core postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test system venv lint bench screenshot clean
@@ -43,6 +47,13 @@ bench: system venv
 	$(PY) bench/chain.py
 	$(PY) bench/latency.py
 	$(PY) bench/soak.py
+
+# The README's pictures: the offline demo (fixed seed) at the panel's and two bigger sizes.
+screenshot: system venv
+	for size in 800x480 1280x800 1920x1080; do \
+	  xvfb-run -a -s "-screen 0 1920x1080x24" $(VENV)/bin/kds-device demo --offline-demo \
+	    --seed 7 --size $$size --screenshot docs/board-$$size.png --screenshot-after 3 || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

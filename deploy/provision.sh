@@ -34,6 +34,9 @@ DEVICE_PACKAGES=(
     libgl1 libegl1 libgles2 libgbm1 libdrm2 libgl1-mesa-dri # SDL kmsdrm + Mesa (V3D on a Pi)
     libmtdev1 # Kivy's multitouch input
     libasound2 # sound through ALSA
+    # names and notes in every script: Hebrew, Arabic, Thai, Devanagari (Noto), Chinese,
+    # Japanese, Korean (Noto CJK), emoji and symbols (Symbola), the rest (DejaVu)
+    fonts-noto-core fonts-noto-cjk fonts-symbola fonts-dejavu-core
 )
 MOSQUITTO_PACKAGES=(mosquitto mosquitto-clients)
 

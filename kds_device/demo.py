@@ -114,15 +114,22 @@ class CountingSink:
 
 def prefill(count: int, seed: int | None, now: datetime) -> list[tuple[Mapping[str, Any], float]]:
     """Orders already waiting when the demo starts, with ages from fresh to late, so the
-    first screen shows every colour a cook will see."""
+    first screen shows every colour a cook will see (and names in other scripts)."""
     rnd = random.Random(seed)
     ages = sorted((rnd.uniform(0, 14 * 60) for _ in range(count)), reverse=True)
     result: list[tuple[Mapping[str, Any], float]] = []
-    for age in ages:
+    for index, age in enumerate(ages):
         created = now - timedelta(seconds=age)
         generator = OrderGenerator(seed=rnd.getrandbits(32), clock=_fixed(created))
-        result.append((generator.order(), age))
+        order = generator.order()
+        if index % 2 and index // 2 < len(SCRIPT_NAMES):
+            order["customerName"] = SCRIPT_NAMES[index // 2]
+        result.append((order, age))
     return result
+
+
+#: Some of the prefill's customers, so the first screen also shows names in other scripts.
+SCRIPT_NAMES = ("דנה כהן", "さくら 山田", "فاطمة علي", "Zoë 🎂")
 
 
 def _fixed(moment: datetime) -> Callable[[], datetime]:
@@ -182,6 +189,8 @@ def _schedule_screenshot(app: Any, path: Path, after: float, clock: Any, window:
         app.stop()
 
     def arm(*_args: Any) -> None:
+        # counted from the first frame on screen: the clock's first tick can come late
+        window.unbind(on_flip=arm)
         clock.schedule_once(shoot, after)
 
-    app.bind(on_start=arm)
+    app.bind(on_start=lambda *_args: window.bind(on_flip=arm))

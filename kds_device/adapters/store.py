@@ -108,7 +108,7 @@ class BoardStore:
                     arrival=row[1],
                     arrived_wall=now.wall - timedelta(seconds=arrived_age),
                     arrived_mono=now.mono - arrived_age,
-                    payload=json.loads(row[3]) if row[3] is not None else None,
+                    payload_json=row[3],
                     status=row[4],
                     bumped=bool(row[5]),
                     finished_wall=(
@@ -139,7 +139,7 @@ class BoardStore:
                 t.order_id,
                 t.arrival,
                 t.arrived_wall.isoformat(),
-                json.dumps(t.payload, ensure_ascii=False) if t.payload is not None else None,
+                t.payload_json,
                 t.status,
                 int(t.bumped),
                 t.finished_wall.isoformat() if t.finished_wall else None,

@@ -11,7 +11,7 @@ from typing import Any
 from kds_device.domain.clock import Instant
 from kds_device.domain.events import Event, EventType
 from kds_device.domain.layout import LayoutSpec, Page, paginate
-from kds_device.domain.lines import TicketLine, allergy_pattern, item_totals, ticket_lines
+from kds_device.domain.lines import TicketLine, allergy_pattern, glued, item_totals, ticket_lines
 from kds_device.domain.order import Cancel, parse_order
 from kds_device.domain.status import FINISHED_FROM, VOIDING, OrderStatus
 from kds_device.domain.ticket import (
@@ -176,7 +176,8 @@ class Board:
     def pages(self) -> list[Page]:
         if self._pages is None:
             self._pages = paginate(
-                [(t.order_id, self._rows_of(t)) for t in self.open_tickets()], self._spec
+                [(t.order_id, self._rows_of(t), glued(t.lines)) for t in self.open_tickets()],
+                self._spec,
             )
             self.page_index = min(self.page_index, len(self._pages) - 1)
         return self._pages
@@ -330,7 +331,7 @@ class Board:
         waited = _waited_s([order.created, placed_at], now)
         ticket.arrived_wall = now.wall - timedelta(seconds=waited)
         ticket.arrived_mono = now.mono - waited
-        ticket.payload = dict(payload)
+        ticket.payload_json = Ticket.encode_payload(payload)
         ticket.order = order
         ticket.lines = ticket_lines(order, self._allergy)
         outcome = Outcome(changed={order.order_id})
@@ -469,8 +470,9 @@ class Board:
     def restore(self, tickets: Iterable[Ticket]) -> None:
         """Load tickets saved by a store (their ``payload`` is parsed again)."""
         for ticket in tickets:
-            if ticket.payload is not None:
-                ticket.order = parse_order(ticket.payload)
+            payload = ticket.payload
+            if payload is not None:
+                ticket.order = parse_order(payload)
                 ticket.lines = ticket_lines(ticket.order, self._allergy)
             self._tickets[ticket.order_id] = ticket
             self._arrivals = max(self._arrivals, ticket.arrival)

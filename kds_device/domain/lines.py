@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -64,6 +64,12 @@ class TicketLine:
         if self.kind is LineKind.PROBLEM:
             return self.text
         return f"NOTE: {self.text}"
+
+
+def glued(lines: Sequence[TicketLine]) -> list[bool]:
+    """For each line: whether it must stay in the same column as the line before it (a
+    modifier or remark with its item: never cut from it by a column or page break)."""
+    return [line.kind in (LineKind.MODIFIER, LineKind.REMARK) for line in lines]
 
 
 def allergy_pattern(words: Iterable[str]) -> re.Pattern[str] | None:

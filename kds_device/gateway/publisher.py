@@ -32,8 +32,6 @@ ACK_TIMEOUT_S = 10.0
 #: The cursor is saved at most this often: a write per batch would compete with webhooks for
 #: the database. After a crash up to this much is published again (QoS 1 repeats anyway).
 CURSOR_SAVE_S = 1.0
-#: After a wake-up, wait this long so a burst of events goes out as one batch.
-COALESCE_S = 0.005
 
 
 def topic_for(location_id: str) -> str:
@@ -148,9 +146,15 @@ class MqttPublisher:
                     continue
                 batch = self.journal.published_form_since(self._cursor, BATCH)
                 if not batch:
-                    self._save_cursor(force=True)
-                    if self.journal.notifier.wait_past(generation, self.recheck_s):
-                        self._stop.wait(COALESCE_S)
+                    # Idle: save the cursor once it is due (not on every wake-up: each save is
+                    # a write competing with the webhooks), and wait for the next commit. A
+                    # wake-up reads at once, with no batching wait: what commits while a batch
+                    # waits for its PUBACKs is the next batch.
+                    self._save_cursor()
+                    due = self._saved_at + CURSOR_SAVE_S - time.monotonic()
+                    pending = self._cursor != self._saved_cursor
+                    wait = min(self.recheck_s, max(0.0, due)) if pending else self.recheck_s
+                    self.journal.notifier.wait_past(generation, wait)
                     continue
                 self._publish(batch)
                 self._save_cursor()

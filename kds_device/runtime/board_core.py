@@ -63,6 +63,11 @@ class CoreView(Protocol):
     def open_learn(self) -> None:
         """Show the key-learning screen."""
 
+    def after_frame(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` once what was just shown is on screen (the next frame flipped):
+        the core saves the board and acknowledges messages then, so drawing never waits for
+        the disk."""
+
 
 class NoView:
     """A core without a screen (tests of the rules, tools): remembers what it was asked."""
@@ -80,6 +85,9 @@ class NoView:
 
     def open_learn(self) -> None:
         self.learn_opened += 1
+
+    def after_frame(self, callback: Callable[[], object]) -> None:
+        callback()  # no frames here: at once
 
 
 @dataclass(frozen=True)
@@ -128,12 +136,18 @@ class BoardCore:
         self.outbox_pending = 0
         self.last_order_wall: datetime | None = None
         self.recall: RecallState | None = None
+        self._chosen: str | None = None  # the ticket the cook last chose, not the board's pick
         self.all_day_open = False
         #: New orders that came in while the learn screen covered the board.
         self.learning = False
         self.new_while_learning = 0
         self._main = threading.get_ident()
         self._last_prune = now().mono
+        #: Shown but not saved yet (saved once the frame showing it has flipped), and the
+        #: MQTT acknowledgements that wait for that save.
+        self._unsaved = Outcome()
+        self._acks: list[Callable[[], object]] = []
+        self._save_pending = False
 
     # ---- state --------------------------------------------------------------------------
 
@@ -160,6 +174,7 @@ class BoardCore:
             self.store = None
 
     def close(self) -> None:
+        self.persist()  # what was shown and not yet saved
         if self.store is not None:
             self.store.close()
             self.store = None
@@ -179,7 +194,8 @@ class BoardCore:
     # ---- messages -----------------------------------------------------------------------
 
     def drain(self) -> None:
-        """Apply everything in the inbox; acknowledge MQTT events once the board is saved."""
+        """Apply everything in the inbox and show it; the board is saved and MQTT events are
+        acknowledged once that frame is on screen (:meth:`persist`)."""
         outcome = Outcome()
         acks: list[Callable[[], object]] = []
         for message in self.inbox.drain():
@@ -189,13 +205,8 @@ class BoardCore:
                 log.exception("message %s skipped", type(message).__name__)
             if isinstance(message, EventsArrived) and callable(message.ack):
                 acks.append(message.ack)
-        if not self.commit(outcome):
-            return  # not saved: unacknowledged MQTT messages come again
-        for ack in acks:
-            try:
-                ack()
-            except Exception:
-                log.exception("event ack failed")
+        self._acks.extend(acks)
+        self.commit(outcome)
 
     def handle(self, message: Message) -> Outcome:
         now = self.now()
@@ -217,13 +228,15 @@ class BoardCore:
         elif isinstance(message, OutboxChanged):
             self.outbox_pending = message.pending
         elif isinstance(message, ActionRequested):
-            return self._apply(message.action)
+            return self._chose(self._apply(message.action))
         return Outcome()
 
-    def commit(self, outcome: Outcome) -> bool:
-        """Hand status changes to the sink, then save the board: a crash in between leaves a
-        bump that is sent and a board that catches up from its echo, never a bump shown as
-        done that nobody sends. False when the board could not be saved."""
+    def commit(self, outcome: Outcome) -> None:
+        """Hand status changes to the sink, show the outcome, and have the board saved once
+        that frame is on screen. The sink stores a bump first (one small commit that also sets
+        it on its way to the gateway), the board file says "bumped" only after: a crash in
+        between leaves a bump that is sent and a board that catches up from its echo, never a
+        bump shown as done that nobody sends."""
         now = self.now()
         new_orders = outcome.alerts.count(Alert.NEW_ORDER)
         if new_orders:
@@ -235,14 +248,35 @@ class BoardCore:
                 self.sink.submit(change)
             except Exception:
                 log.exception("status sink refused %s", change)
-        saved = self._save(outcome)
-        self._keep_selection_on_page()
+        self._unsaved.merge(Outcome(changed=set(outcome.changed), removed=set(outcome.removed)))
+        if self._keep_selection_on_page(follow=bool(new_orders)):
+            outcome = outcome.merge(Outcome(changed={PAGE_CHANGED}))
         if Alert.ORDER_VOIDED in outcome.alerts:
             self.view.play("alert")
         elif new_orders:
             self.view.play("chime")
         self.view.show(outcome.changed | outcome.removed)
-        return saved
+        if not self._save_pending:
+            self._save_pending = True
+            self.view.after_frame(self.persist)
+
+    def persist(self) -> bool:
+        """Save what was shown since the last save, then acknowledge the MQTT messages it
+        came from. False when the board could not be saved: those messages stay
+        unacknowledged (the broker delivers them again) and the changes are saved with the
+        next ones."""
+        self._save_pending = False
+        unsaved, self._unsaved = self._unsaved, Outcome()
+        acks, self._acks = self._acks, []
+        if not self._save(unsaved):
+            self._unsaved.merge(unsaved)
+            return False
+        for ack in acks:
+            try:
+                ack()
+            except Exception:
+                log.exception("event ack failed")
+        return True
 
     def _save(self, outcome: Outcome) -> bool:
         ids = outcome.changed - {PAGE_CHANGED}
@@ -262,12 +296,22 @@ class BoardCore:
             return False
         return True
 
-    def _keep_selection_on_page(self) -> None:
-        """The selection always lies on the current page: if the board moved it elsewhere
-        (another screen's bump, a reflow), nothing is selected until the cook chooses."""
+    def _keep_selection_on_page(self, follow: bool) -> bool:
+        """The selection always lies on the current page. When arriving orders (``follow``)
+        pushed the ticket the cook chose onwards, the screen follows it to its page, so it
+        stays in view (the tiles moved: taps wait for the settle time). When
+        anything else moved it (another screen's bump, a cancel), nothing is selected until
+        the cook chooses. True when the page changed."""
         board = self.board
-        if board.selected_id is not None and board.selected_on_page() is None:
+        selected = board.selected_id
+        if selected is None or board.selected_on_page() is not None:
+            return False
+        page = board.page_of(selected) if follow and selected == self._chosen else None
+        if page is None:
             board.selected_id = None
+            return False
+        board.page_index = page
+        return True
 
     # ---- the cook's actions -------------------------------------------------------------
 
@@ -276,7 +320,12 @@ class BoardCore:
         if threading.get_ident() != self._main:
             self.inbox.post(ActionRequested(action, "thread"))
             return
-        self.commit(self._apply(action))
+        self.commit(self._chose(self._apply(action)))
+
+    def _chose(self, outcome: Outcome) -> Outcome:
+        """Remember what the cook's press left selected (see :meth:`_keep_selection_on_page`)."""
+        self._chosen = self.board.selected_id
+        return outcome
 
     def _apply(self, action: Action) -> Outcome:
         now = self.now()
@@ -301,7 +350,7 @@ class BoardCore:
             recall.cursor = max(0, min(len(recall.order_ids) - 1, recall.cursor + step))
             return Outcome()
         self.recall = None
-        if action in (Action.BUMP, Action.RECALL) and recall.cursor_id():
+        if action is Action.BUMP and recall.cursor_id():  # RECALL again only closes the list
             return self.board.recall(recall.cursor_id(), now)
         return Outcome()
 
@@ -328,14 +377,14 @@ class BoardCore:
         if ticket is None or self.recall is not None or not board.on_current_page(order_id):
             return
         if ticket.voided:
-            self.commit(board.select(order_id))
+            self.commit(self._chose(board.select(order_id)))
             return
         settled = start.still_s >= self.config.display.tap_settle_s
         same = start.order_id == order_id and tuple(start.place) == tuple(place)
         if same and start.selected and settled and board.selected_on_page() == order_id:
             self.commit(board.bump(self.now(), order_id))
         elif board.selected_id != order_id:
-            self.commit(board.select(order_id))
+            self.commit(self._chose(board.select(order_id)))
 
     def clear(self, order_id: str) -> None:
         """A cancelled tile held for the clear time: take it off the board."""
@@ -347,7 +396,7 @@ class BoardCore:
         late, cancelled = elsewhere(self.board, self.now())
         wanted = late if kind == "late" else cancelled
         if wanted and self.recall is None:
-            self.commit(self.board.jump_to(wanted[0]))
+            self.commit(self._chose(self.board.jump_to(wanted[0])))
 
     def page_button(self) -> None:
         """The bar's one page button: onwards, then round to the first."""

@@ -29,6 +29,11 @@ NAMES = (
     "Yuki T.",
     "Sara L.",
     "Omar H.",
+    # names in other scripts: the board draws every script (and reads right to left)
+    "דנה כ.",
+    "فاطمة ع.",
+    "さくら 山田",
+    "Zoë 🎂",
 )
 NOTES = (
     "Please ring the bell twice",
@@ -38,6 +43,8 @@ NOTES = (
     "Extra napkins",
     "Nut allergy in the family",
     "Birthday! Could you write Happy Birthday on the box?",
+    "בלי בצל בבקשה",
+    "ネギ抜きでお願いします",
     "Gluten intolerant",
 )
 REMARKS = (

@@ -11,6 +11,7 @@ main loop, which has the core drain everything posted so far in one pass.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -31,6 +32,7 @@ from kds_device.runtime.board_core import BoardCore
 from kds_device.ui.board_screen import BoardScreen
 from kds_device.ui.crisp import crisp_default_texture
 from kds_device.ui.keys import KeyInput
+from kds_device.ui.screens import Screens
 from kds_device.ui.sound import Sounds
 from kds_device.ui.status_view import LinkAlarm, recall_entries, status_view, undo_text
 from kds_device.ui.theme import Palette
@@ -95,7 +97,7 @@ class BoardApp(App):
         self.screen.on_all_day_close = lambda: core.close_panels(recall=False, all_day=True)
         self.screen.status_bar.bind(on_button=lambda _bar, name: self._button(name))
         self.screen.undo_bar.bind(on_undo=lambda _bar: self.perform(Action.UNDO))
-        manager = ScreenManager(transition=NoTransition())
+        manager = Screens(transition=NoTransition())
         board_screen = Screen(name="board")
         board_screen.add_widget(self.screen)
         manager.add_widget(board_screen)
@@ -109,7 +111,10 @@ class BoardApp(App):
         self._refresh_chrome()
         Window.bind(on_resize=self._on_resize, on_key_down=self._on_key_down)
         Window.bind(on_key_up=self._on_key_up, on_flip=self._on_first_flip)
-        trigger = Clock.create_trigger(lambda _dt: self.core.drain(), 0)
+        # A free trigger (with the app's "free_all" clock, see window_config) wakes the main
+        # loop at once instead of at the next frame; other clocks only have the plain one.
+        make_trigger = getattr(Clock, "create_trigger_free", Clock.create_trigger)
+        trigger = make_trigger(lambda _dt: self.core.drain(), 0)
         self._events = [
             trigger,
             Clock.schedule_interval(self.tick, 1.0),
@@ -133,11 +138,18 @@ class BoardApp(App):
         Window.unbind(on_resize=self._on_resize, on_key_down=self._on_key_down)
         Window.unbind(on_key_up=self._on_key_up, on_flip=self._on_first_flip)
         self.core.close()
+        gc.unfreeze()
 
     def _on_first_flip(self, *_args: Any) -> None:
         Window.unbind(on_flip=self._on_first_flip)
         self.first_frame_at = time.monotonic()
         notify("READY=1")
+        # Everything made so far (Kivy, the widgets, the loaded board) lives as long as the
+        # app: move it out of the garbage collector's reach, so a full collection scans only
+        # what came later (one took 50 ms on this board, and delayed the frame it fell in).
+        # on_stop gives it back (tests start many apps in one process).
+        gc.collect()
+        gc.freeze()
 
     def _on_resize(self, _window: Any, width: int, height: int) -> None:
         self.screen.set_window_size(width, height)
@@ -172,6 +184,12 @@ class BoardApp(App):
 
     def play(self, sound: str) -> None:
         self.sounds.play(sound)
+
+    def after_frame(self, callback: Callable[[], object]) -> None:
+        """At the start of the next turn of the loop, once this turn's frame has flipped: a
+        free event (the "free_all" clock) runs then without waiting for the next frame."""
+        schedule = getattr(Clock, "schedule_once_free", Clock.schedule_once)
+        schedule(lambda _dt: callback(), 0)
 
     def open_learn(self) -> None:
         """Open the bump bar's learn screen (the learn chord, or a caller such as a test)."""

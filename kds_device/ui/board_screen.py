@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kivy.clock import Clock
+from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
@@ -22,15 +23,17 @@ from kivy.uix.floatlayout import FloatLayout
 from kds_device.domain.board import PAGE_CHANGED, Board, Ticket
 from kds_device.domain.clock import Instant
 from kds_device.domain.layout import Segment
-from kds_device.domain.lines import allergy_pattern
+from kds_device.domain.lines import TicketLine, allergy_pattern
 from kds_device.runtime.board_core import PressStart
+from kds_device.ui import tile_text
 from kds_device.ui.all_day_panel import AllDayPanel
+from kds_device.ui.fonts import register_fonts
 from kds_device.ui.measure import RowCounter
 from kds_device.ui.offline_banner import OfflineBanner  # noqa: F401  (used in the .kv)
 from kds_device.ui.order_tile import OrderTile
 from kds_device.ui.recall_panel import RecallPanel
 from kds_device.ui.status_bar import StatusBar
-from kds_device.ui.status_view import RecallEntry
+from kds_device.ui.status_view import RecallEntry, recall_entries
 from kds_device.ui.theme import Metrics
 from kds_device.ui.tile_view import clock_view, tile_view
 from kds_device.ui.undo_bar import UndoBar
@@ -38,6 +41,7 @@ from kds_device.ui.undo_bar import UndoBar
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 Key = tuple[str, int]  # (order id, first line): one segment of one ticket
+ESCAPE = 27
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class BoardScreen(FloatLayout):
     empty_text = StringProperty("")
     body_px = NumericProperty(20.0)
     bar_px = NumericProperty(48.0)
+    gap_px = NumericProperty(4.0)
 
     def __init__(
         self,
@@ -64,6 +69,7 @@ class BoardScreen(FloatLayout):
         **kw: Any,
     ) -> None:
         super().__init__(**kw)
+        register_fonts()  # before any label draws a name in another script
         self.board = board
         self._now = now
         self.channels = channels
@@ -88,6 +94,7 @@ class BoardScreen(FloatLayout):
         self.all_day_open = False
         self.all_day: AllDayPanel | None = None
         self.recall: RecallPanel | None = None
+        self._laid_foot = 0.0
 
     @property
     def status_bar(self) -> StatusBar:
@@ -102,10 +109,13 @@ class BoardScreen(FloatLayout):
     def set_window_size(self, width: int, height: int) -> None:
         """Recompute sizes for the window and lay the board out again (a resize, or the
         all-day panel taking one column)."""
-        self.metrics = Metrics.for_window(width, height, 1 if self.all_day_open else 0)
+        self.metrics = Metrics.for_window(
+            width, height, 1 if self.all_day_open else 0, self._foot_px()
+        )
         m = self.metrics
         self.body_px = m.body_px
         self.bar_px = m.bar_px
+        self.gap_px = m.gap_px
         self.status_bar.apply_metrics(m)
         self.undo_bar.font_px = m.body_px
         self._counter = RowCounter(m.body_px, m.text_px, self.allergy)
@@ -116,18 +126,35 @@ class BoardScreen(FloatLayout):
         self._place_panels()
         self.render(set(), everything=True)
 
+    def _foot_px(self) -> float:
+        """Room kept free under the tiles for the offline banner while it shows."""
+        banner = self.ids.banner
+        return banner.height + self.gap_px if banner.text and banner.height > 0 else 0.0
+
+    def banner_resized(self) -> None:
+        """The banner came, went or changed height: the tiles make room for it."""
+        if abs(self._foot_px() - self._laid_foot) > 1 and self.metrics is not None:
+            self._laid_foot = self._foot_px()
+            self.set_window_size(self.metrics.width, self.metrics.height)
+
     def _place_panels(self) -> None:
         m = self.metrics
+        self._laid_foot = self._foot_px()
         if self.all_day is not None:
-            self.all_day.font_px = m.body_px
+            self.all_day.font_px = max(16.0, m.body_px * 0.85)
             self.all_day.title_px = m.row_px * 1.5
-            self.all_day.size = (m.column_px, m.height - m.bar_px - 2 * m.gap_px)
-            self.all_day.pos = (m.width - m.column_px - m.gap_px, m.gap_px)
+            bottom = m.gap_px + self._laid_foot
+            self.all_day.size = (m.panel_px, m.height - m.bar_px - m.gap_px - bottom)
+            self.all_day.pos = (m.width - m.panel_px - m.gap_px, bottom)
         if self.recall is not None:
             self.recall.font_px = m.body_px
             self.recall.button_px = max(m.touch_px, m.row_px * 2.6)
             self.recall.size = (m.width, m.height - m.bar_px)
             self.recall.pos = (0, 0)
+
+    def _body_rows(self, line: TicketLine, voided: bool) -> list[str]:
+        counter = self._counter
+        return counter.rows(line, voided) if counter else [tile_text.escape(line.text)]
 
     def _line_rows(self, ticket: Ticket) -> list[int]:
         rows = self._rows.get(ticket.order_id)
@@ -200,7 +227,9 @@ class BoardScreen(FloatLayout):
                 or before is None
                 or before.segment != placed.segment
             ):
-                view = tile_view(ticket, placed.segment, self.allergy, self.channels)
+                view = tile_view(
+                    ticket, placed.segment, self.allergy, self.channels, self._body_rows
+                )
                 clock = clock_view(self.board, ticket, now, self.tz)
                 tile.show(view, clock, ticket.order_id == selected)
             elif selection_moved and ticket.order_id in (selected, self._selected):
@@ -222,6 +251,8 @@ class BoardScreen(FloatLayout):
                     continue
                 view = views[order_id] = clock_view(self.board, ticket, now, self.tz)
             tile.show_clock(view)
+        if self.recall_open and self.recall is not None:  # "bumped 3 min ago" keeps ageing
+            self.recall.refresh(recall_entries(self.board, now, self.tz))
 
     def _take_tile(self) -> OrderTile:
         if self._pool:
@@ -301,12 +332,22 @@ class BoardScreen(FloatLayout):
         self._place_panels()
         self.recall.show(entries, 3 if self.metrics.width >= 1200 else 2)
         self.status_bar.recall_on = True
+        Window.unbind(on_key_down=self._recall_key)
+        Window.bind(on_key_down=self._recall_key)  # bound last, called first
         return self.recall
 
     def close_recall(self) -> None:
+        Window.unbind(on_key_down=self._recall_key)
         if self.recall is not None and self.recall.parent is not None:
             self.remove_widget(self.recall)
         self.status_bar.recall_on = False
+
+    def _recall_key(self, _window: Any, keycode: int, *_args: Any) -> bool:
+        """Esc closes the recall list (and goes no further)."""
+        if keycode == ESCAPE and self.recall_open and self.recall is not None:
+            self.recall.dispatch("on_close")  # as its CLOSE button: the app closes it
+            return True
+        return False
 
     def _add_panel(self, panel: Any) -> None:
         """Panels go over the tiles but under the status bar, the offline banner and the

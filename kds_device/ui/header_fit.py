@@ -1,12 +1,14 @@
 """How a tile's header shares its rows. Pure: widths come from a measure function, so the
 priorities are tested without a window.
 
-Highest priority first: the display id is never cut (the age word moves down to row 2, then
-the timer shrinks, and only then the id's font); the order type and the due time show in full
-(row 2's font shrinks when both do not fit); the customer's name only when a useful part of
-it fits; continuation marks shorten, then go; row 3 (badges first) gets a little smaller
-before it shortens from the right. A cancelled ticket shows its id and CANCELLED
-in row 1 at one size.
+Highest priority first: the display id is never cut; the age word stays beside the timer
+while the id's font (down to body size), then the timer's, can make room, else it moves to
+row 2; past that the timer shrinks, and only then the id's font. Row 2 is at body size: the
+order type in full, then the customer's name or the table (pickups need it; a name shows
+when at least four letters of it fit), then the due time, which moves to row 3 (small) when
+the name needs the room; continuation marks shorten, then go; row 3 (badges, the due
+time, channel and brand) gets a little smaller before it shortens from the right. A
+cancelled ticket shows its id and CANCELLED in row 1 at one size.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from kds_device.ui.tile_text import escape
+from kds_device.ui.scripts import display_markup
+from kds_device.ui.theme import MIN_BODY_PX
 
 #: ``(plain text, font px) -> width in px`` of bold text.
 Measure = Callable[[str, float], float]
@@ -70,10 +73,11 @@ class HeadPlan:
     due: str
     row2_px: float
     source_px: float = 12.0
+    source: str = ""  # row 3 markup: the due time when row 2 had no room for it, then badges
 
 
 def plan_head(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
-    """Markup and font sizes for rows 1 and 2 that fit ``size.room``."""
+    """Markup and font sizes for the three rows that fit ``size.room``."""
     if text.voided:
         return _voided(text, size, measure)
     room, gap = size.room - SLACK, size.gap
@@ -82,9 +86,24 @@ def plan_head(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
     word_w = measure(f"{text.word} ", size.word_px) if text.word and text.timer else 0.0
     word_up = bool(word_w) and id_w + gap + word_w + timer_w <= room
     timer_px, id_px = size.timer_px, size.id_px
+    if word_w and not word_up:
+        # the word beside the timer: the id's font gives way first (down to body size),
+        # then the timer's
+        # never below the smallest body size (18 px, the 7" panel's)
+        least = max(MIN_BODY_PX, size.small_px * 0.8)
+        for t_px in (size.timer_px, size.small_px, least):
+            t_w = measure(text.timer, t_px)
+            left = room - gap - word_w - t_w
+            i_px = fit_px(size.id_px, least, left, lambda p: measure(text.display_id, p))
+            if measure(text.display_id, i_px) <= left:
+                word_up, timer_px, id_px, timer_w = True, t_px, i_px, t_w
+                id_w = measure(text.display_id, i_px)
+                break
     if word_up:
         right = word_w + timer_w
         clock = f"[b][size={int(size.word_px)}]{text.word}[/size] {text.timer}[/b]"
+        if timer_px < size.word_px:  # the word is never larger than the timer beside it
+            clock = f"[b]{text.word} {text.timer}[/b]"
     else:
         right = timer_w
         if right and id_w + gap + right > room:
@@ -94,17 +113,27 @@ def plan_head(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
         id_px = fit_px(size.id_px, size.tiny_px, room - used, lambda p: measure(text.display_id, p))
         id_w = measure(text.display_id, id_px)
         clock = f"[b]{text.timer}[/b]" if text.timer else ""
-    title = f"[b]{escape(text.display_id)}[/b]"
+    title = f"[b]{display_markup(text.display_id)}[/b]"
     left = room - (gap + right if right else 0.0) - id_w
+    marked = False
     for mark in text.marks:
         if measure(f" {mark}", size.small_px) <= left:
             title += f" [size={int(size.small_px)}]{mark}[/size]"
+            marked = True
             break
-    due = text.due
-    if text.word and not word_up:
-        due = f"[b]{text.word}[/b] · {due}" if due else f"[b]{text.word}[/b]"
-    who, due, row2_px = _row2(text, due, size, measure)
-    return HeadPlan(title, id_px, clock, timer_px, who, due, row2_px, _row3(text, size, measure))
+    who, row2_right, row3_first, row2_px = _row2(text, word_up, size, measure)
+    parts = [p for p in text.source.split(" · ") if p]
+    badges = next((i for i, p in enumerate(parts) if not p.startswith("[b]")), len(parts))
+    # after the badges (never cut), before channel and brand: what row 2 had no room for
+    if row3_first:
+        parts.insert(badges, row3_first)
+    if text.name and "  " not in who:  # the name, small, rather than not at all
+        parts.insert(badges, f"[b]{display_markup(text.name)}[/b]")
+    if text.marks and not marked:  # row 1 had no room: "goes on in the next column" here
+        parts.insert(0, f"[b]{text.marks[0]}[/b]")
+    source = " · ".join(parts)
+    row3_px = _row3(source, size, measure)
+    return HeadPlan(title, id_px, clock, timer_px, who, row2_right, row2_px, row3_px, source)
 
 
 def plan_head_tabular(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
@@ -124,31 +153,45 @@ def _plan_cached(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
     return plan_head(text, size, measure)
 
 
-def _row3(text: HeadText, size: HeadSizes, measure: Measure) -> float:
+def _row3(source: str, size: HeadSizes, measure: Measure) -> float:
     """Row 3's font: smaller (to 80 %) for a long reason or brand; past that it shortens."""
-    source = plain(text.source)
+    text = plain(source)
     room = size.room - SLACK
-    return fit_px(size.tiny_px, size.tiny_px * 0.8, room, lambda p: measure(source, p))
+    return fit_px(size.tiny_px, size.tiny_px * 0.8, room, lambda p: measure(text, p))
 
 
-def _row2(text: HeadText, due: str, size: HeadSizes, measure: Measure) -> tuple[str, str, float]:
-    """The order type and the due time in full (smaller if need be), the name if useful."""
+def _row2(
+    text: HeadText, word_up: bool, size: HeadSizes, measure: Measure
+) -> tuple[str, str, str, float]:
+    """Row 2 at body size: the order type in full, then the customer's name or the table
+    (pickups need it); on the right the age word when row 1 had no room for it, else the due
+    time when it fits beside the name. Whatever does not fit goes to row 3 (small)."""
     room, gap, kind = size.room - SLACK, size.gap, text.kind
-    px = fit_px(
-        size.small_px, size.tiny_px, room, lambda p: measure(kind, p) + _right(due, gap, p, measure)
-    )
-    left = room - measure(kind, px) - _right(due, gap, px, measure)
-    who = f"[b]{kind}[/b]"
+    px = fit_px(size.small_px, size.tiny_px, room, lambda p: measure(kind, p))
+    word = f"[b]{text.word}[/b]" if text.word and not word_up else ""
+    right = word or text.due
+
+    def fits(shown: str, right: str) -> bool:
+        extra = measure(f"  {shown}", px) if shown else 0.0
+        return measure(kind, px) + extra + _right(right, gap, px, measure) <= room
+
     if text.table:
-        for shown in (f"Table {text.table}", f"T{text.table}"):
-            if measure(f"  {shown}", px) <= left:
-                return f"{who}  {escape(shown)}", due, px
+        candidates = [f"Table {text.table}", f"T{text.table}"]
     elif text.name:
         name = text.name
-        shown = name if len(name) <= NAME_CHARS else name[:NAME_CHARS] + "..."
-        if measure(f"  {shown}", px) <= left:
-            who += f"  {escape(name)}"
-    return who, due, px
+        candidates = [name if len(name) <= NAME_CHARS else name[:NAME_CHARS] + "..."]
+    else:
+        candidates = []
+    if candidates and not word and not any(fits(c, right) for c in candidates):
+        right = ""  # the name or table before the due time: the due time goes to row 3
+    if right and not fits("", right):
+        right = word
+    shown = next((c for c in candidates if fits(c, right)), "")
+    if shown and text.name and not text.table:
+        shown = text.name  # Kivy shortens the rest of a long name from the right
+    who = f"[b]{kind}[/b]" + (f"  {display_markup(shown)}" if shown else "")
+    row3 = text.due if right != text.due else ""
+    return who, right, row3, px
 
 
 def _right(due: str, gap: float, px: float, measure: Measure) -> float:
@@ -176,8 +219,16 @@ def _voided(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
         room,
         lambda p: measure(text.display_id, p) + measure("CANCELLED", p),
     )
-    title = f"[b]{escape(text.display_id)}[/b]"
-    row3_px = _row3(text, size, measure)
+    title = f"[b]{display_markup(text.display_id)}[/b]"
+    row3_px = _row3(text.source, size, measure)
     return HeadPlan(
-        title, px, "[b]CANCELLED[/b]", px, "[b]HOLD TO CLEAR[/b]", "", size.small_px, row3_px
+        title,
+        px,
+        "[b]CANCELLED[/b]",
+        px,
+        "[b]HOLD TO CLEAR[/b]",
+        "",
+        size.small_px,
+        row3_px,
+        text.source,
     )

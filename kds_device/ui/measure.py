@@ -1,22 +1,54 @@
-"""How many text rows a ticket line takes in a tile: the domain paginates by rows, the screen
-knows the font. Words are measured with Kivy's text provider (bold, the wider face, so the
-estimate errs towards room to spare) and wrapped greedily, as Kivy's label does."""
+"""How many text rows a ticket line takes in a tile, and the rows themselves: the domain
+paginates by rows, the screen knows the font. Text is measured with Kivy's text provider
+(bold, the wider face, so the estimate errs towards room to spare), each script in the font
+that draws it, and wrapped by :mod:`kds_device.ui.body_rows`: the row count the paginator
+gets is the number of rows drawn."""
 
 from __future__ import annotations
 
-import math
 import re
 
 from kivy.core.text import Label as CoreLabel
 
 from kds_device.domain.lines import TicketLine
-from kds_device.ui.tile_text import plain_line
+from kds_device.ui.body_rows import line_rows
+from kds_device.ui.fonts import register_fonts
+from kds_device.ui.scripts import font_runs
 
-SLACK = 0.93  # markup (capitals for allergy words, quantity colour) may draw a little wider
+SLACK = 0.95  # Kivy's markup may draw a hair wider than the sum of its runs
+
+
+class RunMeasure:
+    """Callable ``plain text -> px`` at one size, each font run in its own font; cached."""
+
+    def __init__(self, font_px: float, bold: bool = True) -> None:
+        register_fonts()
+        self.font_px = font_px
+        self.bold = bold
+        self._labels: dict[str | None, CoreLabel] = {}
+        self._cache: dict[str, float] = {}
+
+    def _label(self, font: str | None) -> CoreLabel:
+        label = self._labels.get(font)
+        if label is None:
+            extra = {"font_name": font} if font else {}
+            label = self._labels[font] = CoreLabel(font_size=self.font_px, bold=self.bold, **extra)
+        return label
+
+    def __call__(self, text: str) -> float:
+        known = self._cache.get(text)
+        if known is None:
+            known = sum(
+                float(self._label(font).get_extents(run)[0]) for font, run in font_runs(text)
+            )
+            if len(self._cache) < 20000:
+                self._cache[text] = known
+        return known
 
 
 class RowCounter:
-    """Callable ``line -> rows`` for one font size and text width; word widths are cached."""
+    """Callable ``line -> rows`` for one font size and text width; ``rows(line)`` gives the
+    markup of each row."""
 
     def __init__(
         self, font_px: float, width_px: float, allergy: re.Pattern[str] | None = None
@@ -24,47 +56,21 @@ class RowCounter:
         self.font_px = font_px
         self.allergy = allergy
         self.width_px = max(40.0, width_px * SLACK)
-        self._label = CoreLabel(font_size=font_px, bold=True)
-        self._space = self._measure(" ")
-        self._cache: dict[str, float] = {}
+        self.measure = RunMeasure(font_px)
+        self._rows: dict[tuple[TicketLine, bool], list[str]] = {}
 
-    def _measure(self, text: str) -> float:
-        return float(self._label.get_extents(text)[0])
-
-    def width(self, word: str) -> float:
-        known = self._cache.get(word)
+    def rows(self, line: TicketLine, voided: bool = False) -> list[str]:
+        key = (line, voided)
+        known = self._rows.get(key)
         if known is None:
-            known = self._measure(word)
-            if len(self._cache) < 20000:
-                self._cache[word] = known
+            known = line_rows(line, self.allergy, self.width_px, self.measure, voided)
+            if len(self._rows) > 5000:
+                self._rows.clear()
+            self._rows[key] = known
         return known
 
-    def rows_for_text(self, text: str) -> int:
-        rows, used = 1, 0.0
-        for word in text.split(" "):
-            if not word:
-                used += self._space
-                continue
-            wide = self.width(word)
-            need = wide if used == 0 else used + self._space + wide
-            if need <= self.width_px:
-                used = need
-                continue
-            if used > 0:
-                rows += 1
-            if wide > self.width_px:  # Kivy breaks an over-long word across rows
-                extra = math.ceil(wide / self.width_px)
-                rows += extra - 1
-                used = wide - (extra - 1) * self.width_px
-            else:
-                used = wide
-        return rows
-
     def __call__(self, line: TicketLine) -> int:
-        text = plain_line(line)
-        if line.allergy and self.allergy is not None:  # drawn in capitals
-            text = self.allergy.sub(lambda m: m.group(0).upper(), text)
-        return self.rows_for_text(text)
+        return max(len(self.rows(line)), len(self.rows(line, voided=True)))
 
 
 _LABELS: dict[tuple[float, bool], CoreLabel] = {}

@@ -98,9 +98,10 @@ class OrderTile(Widget):
         self.body_px = metrics.body_px
         self.id_px = metrics.header_id_px
         self.timer_px = round(metrics.body_px * 1.1)
-        self.small_px = metrics.header_small_px
+        self.small_px = metrics.body_px  # row 2: the order type and the name
         self.tiny_px = metrics.header_tiny_px
-        self.word_px = int(metrics.body_px * 0.75)  # between the small text and the timer
+        # what a cook acts on is at least body size: the age word, the order type, the name
+        self.word_px = metrics.body_px
         # Kivy's Line width is half the stroke: 2 -> a 4 px frame, thicker on big screens
         self.outline_px = max(2.0, round(metrics.row_px * 0.1))
         self._update_head()
@@ -114,7 +115,6 @@ class OrderTile(Widget):
         self.voided = view.voided
         self.started = view.started
         self._view = view
-        self.source_text = "" if view.continued else view.source
         self._reset_body()
         self.body_text = view.body
         self.bg_rgba = Palette.rgba(Palette.TILE_VOID if view.voided else Palette.TILE)
@@ -166,6 +166,7 @@ class OrderTile(Widget):
         plan = plan_head_tabular(text, sizes, _measure)  # Roboto's digits are tabular
         self.title_px, self.clock_px, self.row2_font_px = plan.title_px, plan.clock_px, plan.row2_px
         self.source_px = plan.source_px
+        self.source_text = "" if view.continued else plan.source
         self.title_text, self.clock_text = plan.title, plan.clock
         self.who_text = "" if view.continued else plan.who
         self.due_text = plan.due

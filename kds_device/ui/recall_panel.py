@@ -13,6 +13,7 @@ from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 
 from kds_device.ui.status_view import RecallEntry
+from kds_device.ui.theme import LINE_HEIGHT
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -43,12 +44,21 @@ class RecallPanel(FloatLayout):
         grid.cols = max(1, columns)
         for entry in entries:
             button = Factory.RecallButton(text=entry.text, font_size=self.font_px)
-            button.height = self.button_px
+            # id and who, the items (up to two rows), "bumped 3 min ago"
+            button.height = max(self.button_px, self.font_px * LINE_HEIGHT * 4 + 16)
             button.order_id = entry.order_id
             button.bind(on_release=self._picked)
             grid.add_widget(button)
         self._paint_cursor()
         self.ids.empty.opacity = 0 if entries else 1
+
+    def refresh(self, entries: list[RecallEntry]) -> None:
+        """New words for the entries on show (their ages); the list itself stays."""
+        texts = {entry.order_id: entry.text for entry in entries}
+        for button in self.buttons():
+            text = texts.get(button.order_id)
+            if text is not None and text != button.text:
+                button.text = text
 
     def _picked(self, button: object) -> None:
         self.dispatch("on_pick", getattr(button, "order_id", ""))

@@ -1,7 +1,9 @@
 """The always-visible bar: station, clock, open and late counts, the link state and the unsent
 bumps (never hidden, never cut), time since the last order, the page indicator, and the
-buttons for recall, all-day and paging. When the bar is narrow the station name goes first,
-then "last order", then the clock; the open count, the late count and the link stay."""
+buttons for recall, all-day and paging (back, and onwards with how many tickets are on the
+pages after this one: "16 more >"). When the bar is narrow the information goes on two
+smaller lines, the station's name is abbreviated and the clock goes; the open count, "last
+order", the late count and the link stay."""
 
 from __future__ import annotations
 
@@ -19,17 +21,25 @@ from kds_device.ui.theme import Metrics, Palette
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 SEPARATOR = "   "
+MIN_INFO_PX = 14.0
+BUTTON_PAD = 12.0
+NARROW_PX = 1000  # below this the bar stacks: two-line information and link
 
 
 class StatusBar(BoxLayout):
-    """Dispatches ``on_button(name)`` for "recall", "all_day", "page", and "late" and
-    "cancelled" (the counts of those on other pages)."""
+    """Dispatches ``on_button(name)`` for "recall", "all_day", "page" (onwards, from the last
+    page back to the first), "page_previous", and "late" and "cancelled" (the counts of those
+    on other pages)."""
 
     info_text = StringProperty("")
+    info_px = NumericProperty(18.0)  # smaller, on two lines, when one line has no room
     link_text = StringProperty("")
     link_rgba = ListProperty(Palette.rgba(Palette.GOOD))
     late_text = StringProperty("")
-    page_text = StringProperty("")
+    page_text = StringProperty("")  # "2/3"
+    next_text = StringProperty("")  # "16 more >", or "page 1 >" on the last page
+    page_px = NumericProperty(80.0)  # the page buttons' widths: fixed, so the info's room
+    next_px = NumericProperty(120.0)  # does not change as the page figures grow
     late_away_text = StringProperty("")  # "2 late," : a button, jumps to the first
     cancelled_away_text = StringProperty("")  # "1 cancelled on other pages": a button
     font_px = NumericProperty(18.0)
@@ -37,25 +47,36 @@ class StatusBar(BoxLayout):
     all_day_on = BooleanProperty(False)
     recall_on = BooleanProperty(False)
     paged = BooleanProperty(False)
+    first_page = BooleanProperty(True)
 
     __events__ = ("on_button",)
 
     def __init__(self, **kwargs: Any) -> None:
         self._info: list[tuple[int, str, str]] = []
+        self._station = ""
         super().__init__(**kwargs)
 
     def apply_metrics(self, metrics: Metrics) -> None:
         self.height = metrics.bar_px
         self.font_px = metrics.bar_font_px
-        self.button_px = max(metrics.touch_px, metrics.bar_font_px * 5.2)
+        self.button_px = max(
+            metrics.touch_px * 0.9, text_width("ALL DAY", metrics.bar_font_px) + 2 * BUTTON_PAD
+        )
+        self.page_px = max(metrics.touch_px, text_width("< 88/88", self.font_px) + 2 * BUTTON_PAD)
+        if metrics.width < NARROW_PX:  # "<" alone: the page number is left out
+            self.page_px = metrics.touch_px
+        self.next_px = max(
+            metrics.touch_px, text_width("888 more >", self.font_px) + 2 * BUTTON_PAD
+        )
 
     def show(self, view: StatusView) -> None:
+        self._station = view.station
         # (priority, markup, plain): the lowest priority is dropped first when short of room
         self._info = [
-            (4, f"[b]{_escape(view.station)}[/b]", view.station),
-            (2, view.clock, view.clock),
+            (3, f"[b]{_escape(view.station)}[/b]", view.station),
+            (4, view.clock, view.clock),
             (1, f"[b]{view.open_count}[/b] open", f"{view.open_count} open"),
-            (3, view.last_order, view.last_order),
+            (2, view.last_order, view.last_order),
         ]
         self.late_text = (
             f"[color={Palette.BAD}][b]{view.late_count} LATE[/b][/color]"
@@ -65,33 +86,68 @@ class StatusBar(BoxLayout):
         link = view.link
         if view.pending:
             unsent = f"{view.pending} unsent"
+            # on a narrow bar the unsent count goes under the link state (whole, never cut)
+            sep = "\n" if self.width < NARROW_PX else " · "
             link += (
-                f" · {unsent}" if not view.link_ok else f" · [color={Palette.WARN}]{unsent}[/color]"
+                f"{sep}{unsent}"
+                if not view.link_ok
+                else f"{sep}[color={Palette.WARN}]{unsent}[/color]"
             )
         if view.clock_note:  # a wrong clock moves every promise: said where the link is
             link += f" · [color={Palette.WARN}]{view.clock_note}[/color]"
         self.link_text = link
         self.link_rgba = Palette.rgba(Palette.GOOD if view.link_ok else Palette.BAD)
+        number, _, count = view.page.partition("/")
+        self.paged = count not in ("", "1")
+        self.first_page = number == "1"
         self.page_text = view.page
+        if view.more:
+            self.next_text = f"{view.more} more >"
+        else:
+            self.next_text = "page 1 >" if self.paged else ""
         self.late_away_text, self.cancelled_away_text = elsewhere_texts(
             view.late_elsewhere, view.cancelled_elsewhere, short=self.width < 1100
         )
-        self.paged = view.page.split(" ")[0] != "1/1"
         self.fit_info()
 
     def fit_info(self) -> None:
-        """The info items that fit the room left by the link, the counts and the buttons."""
+        """The info items in the room left by the link, the counts and the buttons: on one
+        line; else smaller on two (station and clock over the counts); else the station
+        abbreviated and the clock dropped; only then items dropped, least useful first."""
         parts = [p for p in self._info if p[2]]
         room = self.ids.info.width - 4
-        while len(parts) > 1:
-            plain = SEPARATOR.join(p[2] for p in parts)
-            if text_width(plain, self.font_px) <= room:
-                break
-            parts.remove(max(parts, key=lambda p: p[0]))
-        self.info_text = SEPARATOR.join(p[1] for p in parts)
+        big, small = self.font_px, max(MIN_INFO_PX, round(self.font_px * 0.8))
+        if text_width(SEPARATOR.join(p[2] for p in parts), big) <= room:
+            self.info_px, self.info_text = big, SEPARATOR.join(p[1] for p in parts)
+            return
+        station = _short(self._station, small, room)
+        two = [[(p if p[0] != 3 else (3, f"[b]{_escape(station)}[/b]", station)) for p in parts]]
+        two.append([p for p in two[0] if p[0] != 4])  # without the clock
+        for kept in two:
+            top = [p for p in kept if p[0] in (3, 4)]
+            bottom = [p for p in kept if p[0] not in (3, 4)]
+            while bottom and text_width(SEPARATOR.join(p[2] for p in bottom), small) > room:
+                bottom.remove(max(bottom, key=lambda p: p[0]))
+            if text_width(SEPARATOR.join(p[2] for p in top), small) <= room:
+                lines = [SEPARATOR.join(p[1] for p in line) for line in (top, bottom) if line]
+                self.info_px, self.info_text = small, "\n".join(lines)
+                if len(bottom) == len([p for p in kept if p[0] not in (3, 4)]):
+                    return
+        self.info_px = small
 
     def on_button(self, name: str) -> None:
         """Default handler (the app binds its own)."""
+
+
+def _short(station: str, px: float, room: float) -> str:
+    """The station's name, cut with an ellipsis to fit ``room`` (at least 4 letters)."""
+    if text_width(station, px) <= room:
+        return station
+    for length in range(len(station) - 1, 3, -1):
+        short = station[:length].rstrip() + "…"
+        if text_width(short, px) <= room:
+            return short
+    return station[:4] + "…"
 
 
 def _escape(text: str) -> str:

@@ -25,7 +25,8 @@ class StatusView:
     link_ok: bool
     pending: int
     last_order: str
-    page: str
+    page: str  # "2/3"
+    more: int = 0  # tickets starting on the pages after this one
     late_elsewhere: int = 0  # late tickets on other pages (a touch target: jump there)
     cancelled_elsewhere: int = 0  # cancelled tickets on other pages
     clock_note: str = ""  # "CLOCK NOT SYNCED", "CLOCK 11 h SLOW"; "" when the clock is right
@@ -34,7 +35,7 @@ class StatusView:
 @dataclass(frozen=True)
 class RecallEntry:
     order_id: str
-    text: str  # markup, two lines
+    text: str  # markup, three lines: id and who, the items, how long ago it was bumped
 
 
 def ago(seconds: float) -> str:
@@ -89,7 +90,7 @@ def status_view(
     workable = [t for t in board.open_tickets() if t.workable]
     pages = board.pages()
     after = board.tickets_after_page()
-    page = f"{board.page_index + 1}/{len(pages)}" + (f" +{after}" if after else "")
+    page = f"{board.page_index + 1}/{len(pages)}"
     late_away, cancelled_away = elsewhere(board, now)
     text, ok = link_text(link, now.mono)
     if last_order is None:
@@ -107,6 +108,7 @@ def status_view(
         pending=pending,
         last_order=last,
         page=page,
+        more=after,
         late_elsewhere=len(late_away),
         cancelled_elsewhere=len(cancelled_away),
         clock_note=clock_note,
@@ -136,10 +138,12 @@ def undo_text(board: Board, now: Instant) -> str:
         return ""
     left = board.settings.undo_window_s - (now.mono - board.last_bump[1])
     name = tile_text.escape(tile_text.clean(ticket.order.display_id, 24))
-    return f"Bumped [b]{name}[/b]  ({max(0, int(left + 0.999))} s)"
+    # the id first: on a narrow bar the end is what gets shortened
+    return f"[b]{name}[/b] bumped  ({max(0, int(left + 0.999))} s)"
 
 
 def recall_entries(board: Board, now: Instant, tz: tzinfo | None) -> list[RecallEntry]:
+    """Each recently bumped ticket: id and who, what it had, and how long ago it went."""
     entries = []
     for ticket in board.recall_list():
         order = ticket.order
@@ -147,10 +151,18 @@ def recall_entries(board: Board, now: Instant, tz: tzinfo | None) -> list[Recall
             continue
         when = ago(now.mono - ticket.finished_mono) if ticket.finished_mono is not None else ""
         items = sum(item.quantity for item in order.items)
-        first = f"[b]{tile_text.escape(tile_text.clean(order.display_id, 24))}[/b]   "
+        first = f"[b]{tile_text.display_markup(tile_text.clean(order.display_id, 24))}[/b]   "
         first += tile_text.who_markup(order)
-        second = f"bumped {when} · {items} item{'s' if items != 1 else ''}"
-        entries.append(RecallEntry(ticket.order_id, f"{first}\n[color=#c9d1da]{second}[/color]"))
+        what = ", ".join(
+            f"{item.quantity}x {tile_text.clean(item.name, 40)}" for item in order.items[:6]
+        )
+        if len(order.items) > 6:
+            what += ", ..."
+        second = tile_text.display_markup(tile_text.clean(what, 70))
+        third = f"bumped {when} · {items} item{'s' if items != 1 else ''}"
+        entries.append(
+            RecallEntry(ticket.order_id, f"{first}\n{second}\n[color=#c9d1da]{third}[/color]")
+        )
     return entries
 
 

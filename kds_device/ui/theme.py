@@ -83,7 +83,6 @@ class Metrics:
     body_px: float
     row_px: float
     header_id_px: float
-    header_small_px: float
     header_tiny_px: float
     row1_px: float
     row2_px: float
@@ -95,23 +94,34 @@ class Metrics:
     columns: int
     rows: int
     column_px: float
+    panel_px: float = 0.0  # the all-day panel's width, when it is open
 
     @classmethod
-    def for_window(cls, width: int, height: int, panel_columns: int = 0) -> Metrics:
-        """Sizes for a ``width`` x ``height`` window; ``panel_columns`` columns are given up to
-        a side panel (all-day counts)."""
+    def for_window(
+        cls, width: int, height: int, panel_columns: int = 0, foot_px: float = 0.0
+    ) -> Metrics:
+        """Sizes for a ``width`` x ``height`` window. With ``panel_columns`` a side panel (the
+        all-day counts) takes 0.6 of a column at the right and the tickets share the rest;
+        ``foot_px`` at the bottom is kept free for the offline banner (nothing covers a
+        ticket line)."""
         width, height = max(320, int(width)), max(240, int(height))
         body = max(MIN_BODY_PX, height / 28.0)
         row = math.ceil(body * LINE_HEIGHT)
         bar = max(44.0, round(height * 0.085))  # status bar: also a touch target row
-        # a tile is whole rows: its 3 header rows hold the big id/timer row (1.3), the type
-        # and due row (0.9), the channel row (0.6) and the gap to the next tile (0.2)
+        # a tile is whole rows: its 3 header rows hold the big id/timer row (1.25), the type
+        # and name row (1, body size), the due/channel row and the gap to the next tile
         gap = max(3.0, math.floor(row * 0.2))
         pad = max(4.0, round(body * 0.35))
-        columns = max(2, min(8, int(width / max(260.0, body * 9.5))))
-        board_cols = max(1, columns - panel_columns)
-        column_px = (width - gap * (columns + 1)) / columns
-        usable = height - bar - gap * 2
+        least = max(260.0, body * 9.5)
+        columns = max(2, min(8, int(width / least)))
+        panel_px = 0.0
+        if panel_columns:
+            panel_px = float(round((width - gap * (columns + 1)) / columns * 0.6))
+        board_width = width - panel_px - (gap if panel_px else 0.0)
+        # the panel costs the tickets width, not a column, while columns stay 80 % wide
+        board_cols = max(1, min(columns, int(board_width / (least * 0.8))))
+        column_px = (board_width - gap * (board_cols + 1)) / board_cols
+        usable = height - bar - gap * 2 - foot_px
         rows = max(6, int(usable // row))
         return cls(
             width=width,
@@ -119,12 +129,11 @@ class Metrics:
             body_px=body,
             row_px=float(row),
             header_id_px=round(body * 1.25),
-            header_small_px=round(body * 0.8),
             header_tiny_px=max(12.0, round(body * 0.6)),
-            row1_px=round(row * 1.3),
-            row2_px=round(row * 0.9),
+            row1_px=round(row * 1.25),
+            row2_px=row,  # body size: the order type and the customer's name
             # the remainder, so the header plus the gap is exactly three rows
-            row3_px=3 * row - gap - round(row * 1.3) - round(row * 0.9),
+            row3_px=3 * row - gap - round(row * 1.25) - row,
             bar_px=float(bar),
             bar_font_px=max(16.0, round(bar * 0.4)),
             gap_px=float(gap),
@@ -132,6 +141,7 @@ class Metrics:
             columns=board_cols,
             rows=rows,
             column_px=column_px,
+            panel_px=panel_px,
         )
 
     @property

@@ -9,12 +9,14 @@ its rows is decided by the tile (:mod:`kds_device.ui.header_fit`), which knows i
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 
 from kds_device.domain.board import AgeClass, Board, Ticket
 from kds_device.domain.clock import Instant
 from kds_device.domain.layout import Segment
+from kds_device.domain.lines import TicketLine
 from kds_device.domain.order import OrderType
 from kds_device.domain.status import KDS_SENDABLE, OrderStatus
 from kds_device.ui import tile_text
@@ -69,12 +71,14 @@ def tile_view(
     segment: Segment,
     allergy: re.Pattern[str] | None,
     channels: dict[int, str],
+    rows: Callable[[TicketLine, bool], list[str]],
 ) -> TileView:
+    """``rows(line, voided)``: the markup rows a body line is drawn in (the row counter's)."""
     order = ticket.order
     assert order is not None  # only visible tickets are laid out
     lines = ticket.lines[segment.first : segment.last]
     if ticket.voided:
-        reason = tile_text.escape(tile_text.clean(ticket.void_reason, 60))
+        reason = tile_text.display_markup(tile_text.clean(ticket.void_reason, 60))
         source = f"[b]Reason:[/b] {reason}" if reason else "cancelled by the customer/platform"
         kind, name, table = "", "", ""
     else:
@@ -107,7 +111,7 @@ def tile_view(
         name=name,
         table=table,
         source=source,
-        body=tile_text.body_markup(lines, allergy, ticket.voided),
+        body="\n".join(row for line in lines for row in rows(line, ticket.voided)),
     )
 
 

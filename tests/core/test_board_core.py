@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 from kds_device.domain.actions import Action
@@ -134,12 +135,22 @@ def test_a_bump_reaches_the_outbox_before_the_board_file_says_bumped(
     core.close()
 
 
-def test_a_bad_order_is_skipped_and_the_board_goes_on(
+def test_a_payload_without_an_id_is_skipped_and_the_board_goes_on(
+    core: BoardCore, orders: OrderGenerator
+) -> None:
+    core.inbox.post(OrderArrived({"items": [], "note": "no id anywhere"}))
+    (good,) = post_orders(core, orders, 1)
+    assert [t.order_id for t in core.board.tickets()] == [good]
+
+
+def test_a_broken_order_with_an_id_is_shown_flagged(
     core: BoardCore, orders: OrderGenerator
 ) -> None:
     core.inbox.post(OrderArrived({"orderId": "broken", "items": "not a list"}))
     (good,) = post_orders(core, orders, 1)
-    assert core.board.ticket("broken") is None and core.board.ticket(good) is not None
+    broken = core.board.ticket("broken")
+    assert broken is not None and core.board.ticket(good) is not None
+    assert broken.order.problems, "the ticket carries what is wrong with it"
 
 
 def test_link_and_outbox_messages(core: BoardCore, clock: FakeTime) -> None:
@@ -339,3 +350,22 @@ def test_learn_mode_counts_new_orders_and_ignores_board_keys(
     assert core.new_while_learning == 2 and view(core).played == ["chime", "chime"]
     core.learn_opened(False)
     assert core.new_while_learning == 0
+
+
+def test_arriving_orders_never_push_the_selection_off_the_screen(
+    core: BoardCore, orders: OrderGenerator, clock: FakeTime
+) -> None:
+    post_orders(core, orders, 6)
+    small_pages(core)
+    board = core.board
+    core.perform(Action.PAGE_NEXT)
+    chosen = board.selected_id
+    assert chosen is not None and board.page_index == 1
+    for _ in range(4):  # each sorts first: the chosen ticket is pushed onwards
+        payload = one_line(orders)
+        payload["pickupTime"] = (clock.now.wall - timedelta(minutes=1)).isoformat()
+        core.inbox.post(OrderArrived(payload))
+        core.drain()
+        assert board.selected_id == chosen and board.on_current_page(chosen)
+    core.perform(Action.BUMP)
+    assert [c.order_id for c in core.sink.changes] == [chosen]  # type: ignore[attr-defined]

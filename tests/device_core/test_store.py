@@ -69,3 +69,26 @@ def test_delete_forgets_pruned_tickets(
     store.save(board.tickets())
     store.delete([payload["orderId"]])
     assert store.load(clock()) == []
+
+
+def test_open_ticket_keeps_its_order_as_text_and_the_store_round_trips_it(
+    tmp_path: Path, clock: FakeTime, orders: OrderGenerator
+) -> None:
+    """A ticket holds the order's body as compact JSON text (a fifth of a decoded dict's
+    memory); the store saves that text as it is and a restart parses the same order."""
+    payload = orders.order(note="Ünïcode ✓ 寿司")
+    board = Board()
+    board.receive_order(payload, clock())
+    ticket = board.ticket(payload["orderId"])
+    assert ticket is not None
+    assert isinstance(ticket.payload_json, str) and "寿司" in ticket.payload_json
+    assert ticket.payload == payload
+    store = BoardStore(tmp_path / "board.db")
+    store.save(board.tickets())
+    raw = store._db.execute("SELECT payload FROM tickets").fetchone()[0]
+    assert raw == ticket.payload_json
+    again = Board()
+    again.restore(store.load(clock.advance(5)))
+    restored = again.ticket(payload["orderId"])
+    assert restored is not None and restored.payload == payload
+    assert restored.order == ticket.order

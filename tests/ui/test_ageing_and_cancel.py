@@ -78,14 +78,19 @@ def test_clock_tick_changes_timer_labels_only(board_app: BoardDriver) -> None:
 
 def test_new_order_adds_one_tile_and_keeps_the_others(board_app: BoardDriver) -> None:
     ids = [p["orderId"] for p in board_app.add_orders(3)]
-    tiles = {i: board_app.tile(i) for i in ids}
-    bodies = {i: tiles[i].ids.body.texture for i in ids}
+    screen = board_app.app.screen
+    placed = dict(screen._placed)
+    tiles = dict(screen.tiles)
+    bodies = {key: tile.ids.body.texture for key, tile in tiles.items()}
     (new,) = board_app.add_orders(1)
-    assert len(board_app.app.screen.tiles) == 4
-    for order_id in ids:
-        assert board_app.tile(order_id) is tiles[order_id]
-        assert board_app.tile(order_id).ids.body.texture is bodies[order_id]
-    assert board_app.tile(new["orderId"]) not in tiles.values()
+    assert len({order_id for order_id, _first in screen.tiles}) == 4
+    kept = [k for k, p in placed.items() if k in screen._placed and screen._placed[k] == p]
+    assert kept, "at least the first ticket stays where it was"
+    for key in kept:  # a ticket whose place did not change is neither rebuilt nor redrawn
+        assert screen.tiles[key] is tiles[key]
+        assert screen.tiles[key].ids.body.texture is bodies[key]
+    assert board_app.tile(new["orderId"]) not in [tiles[k] for k in kept]
+    assert set(ids) <= {order_id for order_id, _first in screen.tiles}
 
 
 def test_cancel_shouts_and_stays_until_held(board_app: BoardDriver) -> None:

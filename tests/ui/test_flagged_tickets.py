@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from kds_device.domain.lines import LineKind
+from kds_device.ui.body_rows import line_rows
+from kds_device.ui.header_fit import plain
 from kds_device.ui.theme import Palette
-from kds_device.ui.tile_text import line_markup, plain_line
 from tests.fixtures.board_app import BoardDriver
 from tests.ui.test_hostile_and_pages import assert_inside
 
@@ -29,22 +30,27 @@ def test_flagged_orders_are_shown_with_their_flags(board_app: BoardDriver) -> No
     ]
     flagged = board_app.tile(negative["orderId"])
     assert_inside(flagged)
-    assert "?  Burger  CHECK qty -1" in flagged.body_text
+    drawn = plain(flagged.body_text).replace("\u00a0", "").replace("\n", " ")  # rows joined
+    assert "?  Burger  CHECK qty -1" in drawn
     assert Palette.ALLERGY in flagged.body_text.split("\n")[0]  # the flagged line stands out
     assert "Fries" in flagged.body_text
     no_items = board_app.tile(empty["orderId"])
     assert_inside(no_items)
-    assert no_items.body_text.count("\n") == 1
-    assert "NO ITEMS - check the tablet" in no_items.body_text
+    assert len(board.ticket(empty["orderId"]).lines) == 2  # two problem lines, wrapped rows
+    shown = plain(no_items.body_text).replace("\u00a0", "").replace("\n", " ")
+    assert "NO ITEMS - check the tablet" in shown
     assert "time?" in no_items.body_text
 
 
 def test_flag_markup_is_escaped_and_measured_as_drawn() -> None:
     from kds_device.domain.lines import TicketLine
 
+    def measure(text: str) -> float:
+        return 10.0 * len(text)
+
     line = TicketLine(LineKind.ITEM, "[b]x[/b]", 0, 0, 0, False, "CHECK qty -1")
-    assert plain_line(line) == "?  [b]x[/b]  CHECK qty -1"
-    assert "&bl;b&br;x" in line_markup(line, None)
+    rows = line_rows(line, None, 1000, measure)
+    assert plain("".join(rows)) == "?  [b]x[/b]  CHECK qty -1"
+    assert "&bl;b&br;x" in "".join(rows)
     problem = TicketLine(LineKind.PROBLEM, "NO ITEMS - check the tablet", 0, 0, 0)
-    assert plain_line(problem) == "NO ITEMS - check the tablet"
-    assert "NO ITEMS - check the tablet" in line_markup(problem, None)
+    assert plain("".join(line_rows(problem, None, 1000, measure))) == "NO ITEMS - check the tablet"

@@ -35,17 +35,21 @@ def test_everything_in_its_place_when_there_is_room() -> None:
     assert "Leonardo B." in plan.who and "HURRY" not in plan.due
 
 
-def test_the_age_word_moves_down_before_the_id_is_touched() -> None:
-    size = sizes(200)  # id 90 + gap 8 + word 64.8 + timer 78 > 196: no room for the word
+def test_the_age_word_stays_beside_the_timer_while_the_id_can_shrink_to_body_size() -> None:
+    size = sizes(200)  # id 90 + gap 8 + word 64.8 + timer 78 > 196: the id and timer give way
     plan = plan_head(LATE, size, measure)
-    assert "HURRY" not in plan.clock and "HURRY" in plan.due, "said in row 2 instead"
-    assert plan.title_px == 30 and plan.clock_px == 26
+    assert "HURRY" in plan.clock and "HURRY" not in plan.due
+    assert plan.title_px >= size.small_px and plan.clock_px >= size.small_px, "body size"
     assert row1_width(plan, LATE, size) <= size.room
+    narrow = sizes(150)  # not even at body size: the word is said in row 2 instead
+    plan = plan_head(LATE, narrow, measure)
+    assert "HURRY" not in plan.clock and "HURRY" in plan.due
+    assert row1_width(plan, LATE, narrow) <= narrow.room
 
 
 def test_then_the_timer_shrinks_then_the_id() -> None:
     long_id = HeadText("ABCDEFGHJKLM", word="LATE", timer="12:05", kind="PICKUP", due="due now")
-    size = sizes(250)
+    size = sizes(230)  # not even the id at 18 px, the word and the timer at 18 px
     plan = plan_head(long_id, size, measure)
     assert plan.clock_px == size.small_px and plan.title_px < size.id_px
     assert row1_width(plan, long_id, size) <= size.room
@@ -65,12 +69,15 @@ def test_a_long_reason_gets_smaller_before_it_is_cut() -> None:
     assert plan.source_px < 12 and measure(plain(text.source), plan.source_px) <= 226
 
 
-def test_a_name_that_cannot_show_four_letters_is_hidden() -> None:
-    # kind 72 + gap 8 + due "HURRY · due 4 min" 204 leaves too little for "  Leon..."
+def test_the_name_comes_before_the_due_time_which_moves_to_row_3() -> None:
+    # kind 96 + "  Leon..." 108 + gap 8 + "due 4 min" 108 > 316: the due time moves down
     plan = plan_head(LATE, sizes(320), measure)
-    assert plan.who == "[b]DELIVERY[/b]"
+    assert "Leonardo B." in plan.who and plan.row2_px == 20, "the name, at body size"
+    assert plan.due == "" and plan.source.startswith("due 4 min")
     roomy = plan_head(LATE, sizes(700), measure)
-    assert "Leonardo" in roomy.who
+    assert "Leonardo" in roomy.who and roomy.due == "due 4 min"
+    # not even "  Leon..." beside the order type: hidden rather than cut to nothing
+    assert plan_head(LATE, sizes(190), measure).who == "[b]DELIVERY[/b]"
 
 
 def test_a_table_number_is_shown_whole_or_not_at_all() -> None:
@@ -78,15 +85,18 @@ def test_a_table_number_is_shown_whole_or_not_at_all() -> None:
     assert plan_head(eat_in, sizes(600), measure).who == "[b]EAT-IN[/b]  Table 14"
     # kind 72 + gap 8 + due 120 leaves 96: "  Table 14" (120) does not fit, "  T14" does
     assert plan_head(eat_in, sizes(300), measure).who == "[b]EAT-IN[/b]  T14"
-    assert plan_head(eat_in, sizes(240), measure).who == "[b]EAT-IN[/b]"
+    narrow = plan_head(eat_in, sizes(240), measure)  # the table first, the due time below
+    assert narrow.who == "[b]EAT-IN[/b]  Table 14" and narrow.source == "due 16 min"
+    assert plan_head(eat_in, sizes(120), measure).who == "[b]EAT-IN[/b]"
 
 
-def test_order_type_and_due_always_in_full() -> None:
+def test_order_type_at_body_size_and_due_always_in_full() -> None:
     text = HeadText("A1", word="LATE", timer="09:00", kind="DRIVE-THRU", due="[b]12 min over[/b]")
     size = sizes(220)
     plan = plan_head(text, size, measure)
-    row2 = measure("DRIVE-THRU", plan.row2_px) + size.gap + measure(plain(plan.due), plan.row2_px)
-    assert plan.row2_px < size.small_px and row2 <= size.room
+    assert plan.row2_px == size.small_px and plan.who == "[b]DRIVE-THRU[/b]"
+    assert plain(plan.source) == "12 min over"
+    assert measure(plain(plan.source), plan.source_px) <= size.room
 
 
 def test_cancelled_is_as_large_as_the_id() -> None:
@@ -114,3 +124,11 @@ def test_the_tabular_plan_equals_the_full_plan_for_every_timer() -> None:
                 assert plan_head_tabular(text, sizes(room), measure) == plan_head(
                     text, sizes(room), measure
                 )
+
+
+def test_a_continuation_mark_without_room_in_row_1_goes_to_row_3() -> None:
+    text = HeadText("ABCDEFGHJK", marks=("cont. »", "»"), timer="12:05", kind="PICKUP")
+    roomy = plan_head(text, sizes(600), measure)
+    assert "cont. »" in roomy.title and "»" not in roomy.source
+    narrow = plan_head(text, sizes(230), measure)
+    assert "»" not in narrow.title and narrow.source.startswith("[b]cont. »[/b]")

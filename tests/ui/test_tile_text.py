@@ -6,7 +6,6 @@ import itertools
 from datetime import UTC, datetime
 
 from kds_device.domain.board import AgeClass
-from kds_device.domain.lines import LineKind, TicketLine, allergy_pattern
 from kds_device.domain.urgency import Urgency
 from kds_device.runtime.messages import Link, LinkChanged
 from kds_device.ui import tile_text
@@ -46,27 +45,6 @@ def test_due_text_agrees_with_late_and_never_shows_absurd_minutes() -> None:
     assert tile_text.format_due(two_hours_over, True, UTC) == "[b]due 13:05[/b]"
     far_ahead = Urgency(AgeClass.ON_TIME, 60.0, 11 * 3600.0, promised)
     assert tile_text.format_due(far_ahead, True, UTC) == "due 13:05"  # from 02:05, same day
-
-
-def test_order_text_never_becomes_markup() -> None:
-    line = TicketLine(LineKind.ITEM, "[b]x[/b] & [color=ff0000]y", quantity=2)
-    markup = tile_text.line_markup(line, None)
-    assert "[b]x" not in markup and "&bl;b&br;x" in markup and "&amp;" in markup
-
-
-def test_allergy_words_stand_out_and_void_strikes() -> None:
-    pattern = allergy_pattern(["nut"])
-    line = TicketLine(LineKind.REMARK, "no nut please", depth=1, allergy=True)
-    markup = tile_text.line_markup(line, pattern)
-    assert "[b]NUT[/b]" in markup and "⚠" in markup
-    void = tile_text.line_markup(line, pattern, voided=True)
-    assert void.startswith("[s]") and "[color" not in void, "struck through, plain white"
-    assert "no nut please" in void and "⚠" in void
-
-
-def test_long_words_are_broken() -> None:
-    cleaned = tile_text.clean("x" * 60)
-    assert max(len(w) for w in cleaned.split()) <= tile_text.MAX_WORD
 
 
 def test_link_words_and_ago() -> None:

@@ -85,10 +85,13 @@ def test_a_tap_on_an_open_panel_never_bumps_the_tile_under_it(board_app: BoardDr
 def test_all_day_panel_toggles_and_counts(board_app: BoardDriver) -> None:
     payloads = board_app.add_orders(4)
     screen = board_app.app.screen
-    columns = screen.metrics.columns
+    columns, column_px = screen.metrics.columns, screen.metrics.column_px
     board_app.tap_widget(screen.status_bar.ids.all_day)
     assert screen.all_day_open
-    assert screen.metrics.columns == columns - 1, "the panel takes one column"
+    assert screen.all_day.width <= column_px * 0.61, "the panel takes less than a column"
+    assert screen.metrics.columns >= columns - 1
+    right = max(t.right for t in screen.tiles.values())
+    assert right <= screen.all_day.x, "side by side, nothing covered"
     name, count = board_app.app.board.all_day()[0]
     assert f"{count}[/color][/b]  {name}" in screen.all_day.text
     orders = [board_app.app.board.ticket(p["orderId"]).order for p in payloads]

@@ -27,7 +27,8 @@ def promise(board_app: BoardDriver, minutes: float) -> dict[str, str]:
 
 def words(board_app: BoardDriver, order_id: str) -> str:
     tile = board_app.tile(order_id)
-    return tile.clock_text + " " + tile.due_text
+    # the due time is in row 2, or in row 3 when the customer's name needed the room
+    return tile.clock_text + " " + tile.due_text + " " + tile.source_text
 
 
 def test_tile_and_bar_agree_on_late(board_app: BoardDriver) -> None:
