@@ -100,8 +100,8 @@ def test_a_screen_can_publish_nothing(
     site.send_order(LOC_B, gen_b.order())
     wait_until(lambda: seqs(screen_a) == {1} and seqs(screen_b) == {1}, 15, "the gateway's events")
     for client in (screen_a, screen_b):
-        (only,) = client.payloads()  # the gateway's event, no forged one
-        assert only["locationId"] != "x"
+        payloads = client.payloads()  # the gateway's event (QoS 1 may repeat it), no forged one
+        assert payloads and all(p["locationId"] != "x" for p in payloads), payloads
 
 
 def test_no_other_client_can_take_a_screens_client_id(
