@@ -14,6 +14,10 @@ import time
 
 from kds_device.gateway.storage import Row, Store
 
+#: Reading a row to write it back: PostgreSQL locks it until the transaction ends (SQLite's
+#: write transaction already excludes every other writer).
+_LOCKED = {"sqlite": "", "postgresql": " FOR UPDATE"}
+
 
 def _gone(holder: str) -> bool:
     """True for a holder of this host whose process no longer exists."""
@@ -42,16 +46,29 @@ def _held(row: Row | None, holder: str, now: float) -> bool:
 
 
 def acquire(db: Store, name: str, holder: str, ttl_s: float) -> bool:
-    """Take or renew lease ``name`` for ``holder``; False while someone else holds it."""
+    """Take or renew lease ``name`` for ``holder``; False while someone else holds it.
+
+    Two processes asking at once get one answer True: SQLite's write transaction admits one
+    writer at a time; on PostgreSQL (READ COMMITTED) the lease's row is read ``FOR UPDATE``, so
+    the second asker waits for the first one's commit and then sees its holder, and a first
+    lease of that name is an ``INSERT ... DO NOTHING`` that only one of them wins."""
     now = time.time()
     with db.write() as conn:
-        row = conn.execute("SELECT holder, until FROM leases WHERE name = ?", (name,)).fetchone()
+        row = conn.execute(
+            "SELECT holder, until FROM leases WHERE name = ?" + _LOCKED[db.engine], (name,)
+        ).fetchone()
+        if row is None:
+            taken = conn.execute(
+                "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO NOTHING",
+                (name, holder, now + ttl_s),
+            )
+            return bool(taken.rowcount == 1)
         if _held(row, holder, now):
             return False
         conn.execute(
-            "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?) ON CONFLICT (name)"
-            " DO UPDATE SET holder = excluded.holder, until = excluded.until",
-            (name, holder, now + ttl_s),
+            "UPDATE leases SET holder = ?, until = ? WHERE name = ?",
+            (holder, now + ttl_s, name),
         )
     return True
 
@@ -82,7 +99,9 @@ def write_position(db: Store, names: tuple[str, str], value: tuple[int, int]) ->
     with db.write() as conn:
         stored = []
         for name in names:
-            row = conn.execute("SELECT value FROM cursors WHERE name = ?", (name,)).fetchone()
+            row = conn.execute(
+                "SELECT value FROM cursors WHERE name = ?" + _LOCKED[db.engine], (name,)
+            ).fetchone()
             stored.append(0 if row is None else int(row[0]))
         if tuple(stored) >= value:
             return

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kds_device.gateway import db_schema, pg_schema
+from kds_device.gateway import db_schema, leases, pg_schema
 from kds_device.gateway.config import ConfigError, DatabaseConfig, load_gateway_config
 from kds_device.gateway.devices import Devices
 from kds_device.gateway.journal import Journal
@@ -55,6 +55,42 @@ def test_seq_is_gap_free_per_location_under_concurrent_writers(
     else:
         version = db.read().execute("SELECT version FROM schema_version").fetchone()[0]
         assert version == pg_schema.SCHEMA_VERSION
+
+
+def test_a_lease_asked_for_by_several_processes_at_once_goes_to_one(
+    open_db: Callable[[], Store],
+) -> None:
+    """Each process (its own store) asks for a free lease at the same moment: a new one and an
+    expired one. Exactly one of them may deliver the outbox or publish to MQTT."""
+    askers = [open_db() for _ in range(6)]
+    start = threading.Barrier(len(askers))
+    for round_ in range(8):
+        name = f"job-{round_ // 2}"  # even rounds: no row yet; odd rounds: its row expired
+        ttl_s = 0.2 if round_ % 2 == 0 else 60.0
+        answers: dict[str, bool] = {}
+
+        def ask(db: Store, name: str, holder: str, ttl_s: float, answers: dict[str, bool]) -> None:
+            start.wait(10)
+            answers[holder] = leases.acquire(db, name, holder, ttl_s)
+
+        holders = [f"elsewhere-{index}-{round_}" for index in range(len(askers))]
+        threads = [
+            threading.Thread(target=ask, args=(db, name, holder, ttl_s, answers))
+            for db, holder in zip(askers, holders, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        winners = [holder for holder, won in answers.items() if won]
+        assert len(answers) == len(askers)
+        assert len(winners) == 1, f"round {round_}: {winners} all hold {name}"
+        row = askers[0].read().execute("SELECT holder FROM leases WHERE name = ?", (name,))
+        assert row.fetchone()[0] == winners[0]
+        if round_ % 2 == 0:
+            time.sleep(0.3)  # let the 0.2 s lease expire for the next round
+        else:
+            assert not leases.acquire(askers[0], name, "elsewhere-late-0", ttl_s=60)
 
 
 def test_prune_drops_finished_orders_and_keeps_open_ones(open_db: Callable[[], Store]) -> None:
