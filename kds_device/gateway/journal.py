@@ -18,7 +18,7 @@ from kds_device.domain.events import Event, EventType
 from kds_device.domain.status import FINISHED_FROM, VOIDING
 from kds_device.domain.timestamps import format_timestamp
 from kds_device.gateway.notifier import Notifier
-from kds_device.gateway.storage import EVENT_JSON, Row, Store, Transaction
+from kds_device.gateway.storage import EVENT_JSON, FOR_UPDATE, Row, Store, Transaction
 
 #: The most a rejected body keeps (it is evidence, not an archive).
 REJECTED_BODY_MAX = 65_536
@@ -110,7 +110,7 @@ class Journal:
                 "received",
                 self.append(conn, location_id, received, order_id, {"payload": payload}, now),
             )
-        row = order_row(conn, location_id, order_id)
+        row = order_row(conn, location_id, order_id, FOR_UPDATE[self.db.engine])
         if row is None or row["received"]:
             return Outcome("duplicate", detail="order already journaled")
         seq = self.append(conn, location_id, received, order_id, {"payload": payload}, now)
@@ -142,7 +142,7 @@ class Journal:
     def _void(
         self, conn: Transaction, location_id: str, order_id: str, reason: str, now: float
     ) -> Outcome:
-        row = order_row(conn, location_id, order_id)
+        row = order_row(conn, location_id, order_id, FOR_UPDATE[self.db.engine])
         if row is not None and row["voided"]:
             return Outcome("duplicate", detail="order already voided")
         if row is None:
@@ -178,7 +178,7 @@ class Journal:
         now = time.time()
         finished = now if status >= FINISHED_FROM else None
         with self.db.write() as conn:
-            row = order_row(conn, location_id, order_id)
+            row = order_row(conn, location_id, order_id, FOR_UPDATE[self.db.engine])
             if row is None:
                 # Remember it; replayed when the order itself arrives.
                 conn.execute(
@@ -376,10 +376,15 @@ class Journal:
         return seq
 
 
-def order_row(conn: Transaction, location_id: str, order_id: str) -> Row | None:
-    """The orders row of ``order_id`` (inside the caller's transaction, if any)."""
+def order_row(
+    conn: Transaction, location_id: str, order_id: str, for_update: str = ""
+) -> Row | None:
+    """The orders row of ``order_id`` (inside the caller's transaction, if any);
+    ``for_update`` (``FOR_UPDATE[engine]``) when the transaction decides on it and writes: a
+    concurrent writer of the same order then waits, and decides on what this one wrote."""
     row: Row | None = conn.execute(
-        "SELECT * FROM orders WHERE location_id = ? AND order_id = ?", (location_id, order_id)
+        "SELECT * FROM orders WHERE location_id = ? AND order_id = ?" + for_update,
+        (location_id, order_id),
     ).fetchone()
     return row
 

@@ -12,11 +12,7 @@ import os
 import socket
 import time
 
-from kds_device.gateway.storage import Row, Store
-
-#: Reading a row to write it back: PostgreSQL locks it until the transaction ends (SQLite's
-#: write transaction already excludes every other writer).
-_LOCKED = {"sqlite": "", "postgresql": " FOR UPDATE"}
+from kds_device.gateway.storage import FOR_UPDATE, Row, Store
 
 
 def _gone(holder: str) -> bool:
@@ -55,7 +51,7 @@ def acquire(db: Store, name: str, holder: str, ttl_s: float) -> bool:
     now = time.time()
     with db.write() as conn:
         row = conn.execute(
-            "SELECT holder, until FROM leases WHERE name = ?" + _LOCKED[db.engine], (name,)
+            "SELECT holder, until FROM leases WHERE name = ?" + FOR_UPDATE[db.engine], (name,)
         ).fetchone()
         if row is None:
             taken = conn.execute(
@@ -100,7 +96,7 @@ def write_position(db: Store, names: tuple[str, str], value: tuple[int, int]) ->
         stored = []
         for name in names:
             row = conn.execute(
-                "SELECT value FROM cursors WHERE name = ?" + _LOCKED[db.engine], (name,)
+                "SELECT value FROM cursors WHERE name = ?" + FOR_UPDATE[db.engine], (name,)
             ).fetchone()
             stored.append(0 if row is None else int(row[0]))
         if tuple(stored) >= value:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from kds_device.domain.events import EventType
 from kds_device.gateway.devices import Device
 from kds_device.gateway.journal import order_row
+from kds_device.gateway.storage import FOR_UPDATE
 
 if TYPE_CHECKING:  # ports names these classes' own types
     from kds_device.gateway.ports import EventJournal
@@ -58,13 +59,15 @@ def record_device_status(
     location = device.location_id
     accepted = False
     with journal.db.write() as conn:
+        # The order's row first, locked: two posts for one order (two screens, two hosts, a
+        # retried request) take their turns, each seeing what the other answered and wrote.
+        row = order_row(conn, location, order_id, FOR_UPDATE[journal.db.engine])
         previous = conn.execute(
             "SELECT response FROM status_requests WHERE device_id = ? AND order_id = ? AND key = ?",
             (device.id, order_id, key),
         ).fetchone()
         if previous is not None:
             return StatusAnswer(200, json.loads(previous[0]))
-        row = order_row(conn, location, order_id)
         if row is None or not row["received"]:
             return StatusAnswer(404, {"error": "unknown_order", "detail": "no such order here"})
         if row["voided"]:

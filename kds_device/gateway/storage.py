@@ -25,6 +25,12 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+#: Appended to a SELECT of a row the transaction is about to write back, per engine:
+#: PostgreSQL (READ COMMITTED) locks it until the transaction ends, so a concurrent writer
+#: waits and then reads what this one wrote; SQLite's write transaction already admits one
+#: writer at a time.
+FOR_UPDATE = {"sqlite": "", "postgresql": " FOR UPDATE"}
+
 
 class StorageError(Exception):
     """The database refused a statement for a reason other than a storage fault."""

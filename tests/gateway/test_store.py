@@ -9,13 +9,16 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kds_device.domain.events import EventType
 from kds_device.gateway import db_schema, leases, pg_schema
 from kds_device.gateway.config import ConfigError, DatabaseConfig, load_gateway_config
-from kds_device.gateway.devices import Devices
+from kds_device.gateway.devices import Device, Devices
 from kds_device.gateway.journal import Journal
+from kds_device.gateway.outbox import record_device_status
 from kds_device.gateway.pruner import prune
 from kds_device.gateway.storage import Store
 from kds_device.sim.orders import OrderGenerator
@@ -91,6 +94,58 @@ def test_a_lease_asked_for_by_several_processes_at_once_goes_to_one(
             time.sleep(0.3)  # let the 0.2 s lease expire for the next round
         else:
             assert not leases.acquire(askers[0], name, "elsewhere-late-0", ttl_s=60)
+
+
+def test_status_posts_for_one_order_from_several_processes_take_turns(
+    open_db: Callable[[], Store],
+) -> None:
+    """Screens on several hosts bump one order at once, each status posted twice with one key
+    (a retried request): every post gets an answer (no storage error), each key one answer,
+    and the statuses journaled and queued for Deliverect only ever go forward."""
+    journal = Journal(open_db())
+    journal.register("loc", "acc", "ref")
+    order = OrderGenerator(seed=5, location="loc").order()
+    journal.receive_order("loc", order["orderId"], order)
+    device = Device(id="dev_1", location_id="loc", name="Screen", station="Kitchen")
+    processes = [Journal(open_db()) for _ in range(6)]
+    start = threading.Barrier(len(processes) * 2)
+    answers: list[tuple[str, dict[str, Any]]] = []
+    failures: list[BaseException] = []
+
+    def post(own: Journal, status: int) -> None:
+        start.wait(10)
+        try:
+            answer = record_device_status(own, device, order["orderId"], status, "", f"k{status}")
+            answers.append((f"k{status}", answer.body))
+        except BaseException as problem:
+            failures.append(problem)
+
+    statuses = [20 + 10 * index for index in range(len(processes))]
+    threads = [
+        threading.Thread(target=post, args=(own, status))
+        for own, status in zip(processes * 2, statuses * 2, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not failures, failures[:3]
+    assert len(answers) == len(threads)
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for key, body in answers:
+        by_key.setdefault(key, []).append(body)
+    assert all(first == again for first, again in by_key.values())  # one answer per key
+    journaled = [
+        e.data["status"]
+        for e in journal.events_after("loc", 0)
+        if e.type == EventType.STATUS_CHANGED.value
+    ]
+    assert journaled == sorted(set(journaled)) and journaled, journaled  # forward only
+    assert len(journaled) == sum(body["accepted"] for body, _ in by_key.values())
+    queued = journal.db.read().execute("SELECT status FROM outbox ORDER BY id").fetchall()
+    assert [row[0] for row in queued] == journaled
+    status = journal.db.read().execute("SELECT status FROM orders").fetchone()[0]
+    assert status == journaled[-1]
 
 
 def test_prune_drops_finished_orders_and_keeps_open_ones(open_db: Callable[[], Store]) -> None:
