@@ -44,6 +44,8 @@ T = TypeVar("T")
 
 #: The row the health check rewrites to prove the database takes writes.
 PROBE_CURSOR = "storage-probe"
+#: The health check's table, made and dropped in each probe: its first row needs new space.
+PROBE_TABLE = "kds_storage_probe"
 #: Held while migrating, so gateways starting together migrate once.
 MIGRATION_LOCK = 0x6B6473  # "kds"
 #: How long a bell waits before reconnecting its LISTEN connection after losing it.
@@ -239,7 +241,8 @@ class PostgresStore:
             return job(tx)
 
     def check(self, max_age_s: float = 1.0, wait_s: float = 1.0) -> Fault | None:
-        """The storage's fault now, or None: a one-row write, waiting at most ``wait_s``;
+        """The storage's fault now, or None: a write that needs new space (a row updated and a
+        new table's first page), waiting at most ``wait_s``;
         while healthy at most every ``max_age_s``, while at fault each time."""
         asked = time.monotonic()
         with self._probe_lock:
@@ -262,6 +265,11 @@ class PostgresStore:
                 " DO UPDATE SET value = excluded.value",
                 (PROBE_CURSOR, int(time.time())),
             )
+            # A row that fits where the last one was proves nothing about space: a full disk
+            # fails only writes that need a new page. A fresh (temporary, so in the database's
+            # own tablespace and nobody else's way) table needs one for its first row.
+            conn.execute(f"CREATE TEMPORARY TABLE {PROBE_TABLE} (probe INTEGER) ON COMMIT DROP")
+            conn.execute(f"INSERT INTO {PROBE_TABLE} VALUES (1)")
         self.health.succeeded()
 
     def bell(self, kind: str, wake: Callable[[], None]) -> NotifyBell:
