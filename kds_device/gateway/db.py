@@ -310,7 +310,7 @@ class Database:
                     return False
                 time.sleep(0.005)
 
-    def bell(self, kind: str, wake: Callable[[], None]) -> Bell | None:
+    def bell(self, kind: str, wake: Callable[[str | None], None]) -> Bell | None:
         """Wake-ups between the processes of this file: unix datagram doorbells beside it."""
         return Doorbell(bell_directory(self.path, kind), wake, kind)
 

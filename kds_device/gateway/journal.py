@@ -88,7 +88,7 @@ class Journal:
         now = time.time()
         outcome = self.db.run(lambda conn: self._receive(conn, location_id, order_id, payload, now))
         if outcome.seq is not None:
-            self.notifier.notify()
+            self.notifier.notify(location_id)
         return outcome
 
     def _receive(
@@ -136,7 +136,7 @@ class Journal:
         now = time.time()
         outcome = self.db.run(lambda conn: self._void(conn, location_id, order_id, reason, now))
         if outcome.seq is not None:
-            self.notifier.notify()
+            self.notifier.notify(location_id)
         return outcome
 
     def _void(
@@ -213,7 +213,7 @@ class Journal:
                 {"status": status, "source": "deliverect"},
                 now,
             )
-        self.notifier.notify()
+        self.notifier.notify(location_id)
         return Outcome("status", seq)
 
     def sync_products(self, location_id: str, products: Sequence[Any]) -> Outcome:
@@ -229,7 +229,7 @@ class Journal:
             seq = self.append(
                 conn, location_id, EventType.PRODUCTS_SYNCED, None, {"count": len(products)}, now
             )
-        self.notifier.notify()
+        self.notifier.notify(location_id)
         return Outcome("synced", seq)
 
     def products(self, location_id: str) -> list[Any] | None:
@@ -359,7 +359,7 @@ class Journal:
     ) -> int:
         """Append one event inside the caller's transaction; returns its seq.
 
-        The caller must call ``notifier.notify()`` after committing."""
+        The caller must call ``notifier.notify(location_id)`` after committing."""
         row = conn.execute(
             "UPDATE locations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
             (location_id,),
