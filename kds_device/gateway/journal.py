@@ -360,6 +360,18 @@ class Journal:
         """Append one event inside the caller's transaction; returns its seq.
 
         The caller must call ``notifier.notify(location_id)`` after committing."""
+        at = format_timestamp(datetime.fromtimestamp(now, tz=UTC))
+        if self.db.engine == "postgresql":
+            # One round trip: the seq taken and the event written by one statement.
+            row = conn.execute(
+                "WITH taken AS (UPDATE locations SET last_seq = last_seq + 1 WHERE id = ?"
+                " RETURNING last_seq) INSERT INTO events (location_id, seq, type, order_id,"
+                " data, at, created) SELECT ?, last_seq, ?, ?, ?, ?, ? FROM taken RETURNING seq",
+                (location_id, location_id, kind.value, order_id, _dumps(data), at, now),
+            ).fetchone()
+            if row is None:
+                raise UnknownLocation(location_id)
+            return int(row[0])
         row = conn.execute(
             "UPDATE locations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
             (location_id,),
@@ -367,7 +379,6 @@ class Journal:
         if row is None:
             raise UnknownLocation(location_id)
         seq = int(row[0])
-        at = format_timestamp(datetime.fromtimestamp(now, tz=UTC))
         conn.execute(
             "INSERT INTO events (location_id, seq, type, order_id, data, at, created)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
