@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from kds_device.domain.board_pace import Pace
 from kds_device.domain.clock import Instant
 from kds_device.domain.events import Event, EventType
 from kds_device.domain.layout import LayoutSpec, Page, paginate
@@ -62,6 +63,8 @@ class Board:
         self._pages: list[Page] | None = None
         self._open_cache: list[Ticket] | None = None
         self.last_bump: tuple[str, float] | None = None  # (order id, mono) for undo
+        #: Scheduled tickets held UPCOMING, prep times, couriers (kds_device.domain.board_pace).
+        self.pace = Pace()
 
     # ---- reading ------------------------------------------------------------------------
 
@@ -72,9 +75,10 @@ class Board:
         return list(self._tickets.values())
 
     def open_tickets(self) -> list[Ticket]:
-        """Visible tickets, by promised time, then arrival."""
+        """Visible tickets, by promised time, then arrival (not those held UPCOMING)."""
         if self._open_cache is None:
-            visible = [t for t in self._tickets.values() if t.visible]
+            held = self.pace.holds
+            visible = [t for t in self._tickets.values() if t.visible and not held(t.order_id)]
             visible.sort(key=self._sort_key)
             self._open_cache = visible
         return self._open_cache
@@ -92,7 +96,7 @@ class Board:
             settings.thresholds_for(ticket.order.order_type),
             settings.finish_margin_s,
             settings.hurry_s,
-            settings.scheduled_lead_s,
+            self.pace.lead_s(ticket, settings),  # its prep time, else the fixed lead
         )
 
     def timer_start_mono(self, ticket: Ticket) -> float:
@@ -100,7 +104,10 @@ class Board:
         if ticket.order is None:
             return ticket.arrived_mono
         return timer_start_mono(
-            ticket.order, ticket.arrived_wall, ticket.arrived_mono, self.settings.scheduled_lead_s
+            ticket.order,
+            ticket.arrived_wall,
+            ticket.arrived_mono,
+            self.pace.lead_s(ticket, self.settings),
         )
 
     def urgency(self, ticket: Ticket, now: Instant) -> Urgency:
@@ -251,7 +258,7 @@ class Board:
     def select(self, order_id: str | None) -> Outcome:
         if order_id is not None:
             ticket = self._tickets.get(order_id)
-            if ticket is None or not ticket.visible:
+            if ticket is None or not ticket.visible or self.pace.holds(order_id):
                 return Outcome()
         previous, self.selected_id = self.selected_id, order_id
         if order_id is not None:
@@ -336,6 +343,7 @@ class Board:
         ticket.lines = ticket_lines(order, self._allergy)
         outcome = Outcome(changed={order.order_id})
         outcome.alerts.append(Alert.ORDER_VOIDED if ticket.voided else Alert.NEW_ORDER)
+        outcome.merge(self.pace.arrived(self, ticket, now))  # UPCOMING? a courier waiting?
         self._touched()
         if self.selected_id is None:
             self._ensure_selection()
@@ -375,6 +383,8 @@ class Board:
             payload = data.get("payload")
             if not isinstance(payload, Mapping):
                 raise ValueError(f"event {event.seq}: order.received without a payload")
+            if event.order_id:
+                self.pace.note_routing(event.order_id, data.get("routing"))
             return self.receive_order(payload, now, _timestamp_or_none(event.at))
         if event.type == EventType.ORDER_VOIDED and event.order_id:
             reason = data.get("reason")
@@ -382,6 +392,8 @@ class Board:
                 Cancel(order_id=event.order_id, reason=reason if isinstance(reason, str) else ""),
                 now,
             )
+        if event.type == ORDER_COURIER:
+            return self.pace.courier_event(self, event, now)
         if event.type == EventType.STATUS_CHANGED and event.order_id:
             status = data.get("status")
             if isinstance(status, int) and not isinstance(status, bool):
@@ -461,6 +473,7 @@ class Board:
         }
         for order_id in gone:
             del self._tickets[order_id]
+        self.pace.forget(gone)
         if gone:
             self._touched()
         return Outcome(removed=gone)
@@ -476,6 +489,7 @@ class Board:
                 ticket.lines = ticket_lines(ticket.order, self._allergy)
             self._tickets[ticket.order_id] = ticket
             self._arrivals = max(self._arrivals, ticket.arrival)
+        self.pace.restored()  # scheduled ones held again at the next release_due
         self._touched()
         self._ensure_selection()
 
@@ -514,6 +528,7 @@ class Board:
             return Outcome()
         ticket.voided = True
         ticket.void_reason = reason
+        self.pace.release(ticket.order_id)  # a cancelled UPCOMING order shows on the board
         if ticket.bumped:  # a cancel after the bump: back on screen so nobody misses it
             ticket.bumped = False
         ticket.finished_wall, ticket.finished_mono = now.wall, now.mono
@@ -523,10 +538,31 @@ class Board:
             outcome.alerts.append(Alert.ORDER_VOIDED)
         return outcome
 
+    def release_due(self, now: Instant) -> Outcome:
+        """Scheduled tickets whose start-by has come join the board (the core calls this
+        every second)."""
+        outcome = self.pace.release_due(self, now)
+        if outcome:
+            self._touched()
+            if self.selected_id is None:
+                self._ensure_selection()
+        return outcome
+
+    def upcoming(self) -> list[Ticket]:
+        """Tickets held UPCOMING, soonest start-by first."""
+        held = [t for t in (self._tickets.get(i) for i in self.pace.held()) if t is not None]
+        return sorted(
+            held,
+            key=lambda t: (self.pace.start_by(t, self.settings) or t.arrived_wall, t.arrival),
+        )
+
     def _touched(self) -> None:
         self._open_cache = None
         self._pages = None
 
+
+#: The journal's courier event (kds_device.domain.events.EventType.ORDER_COURIER).
+ORDER_COURIER = "order.courier"
 
 #: The furthest back an order's own timestamps may start its clock (a wrong clock on either
 #: side must not make every ticket hours late).

@@ -27,6 +27,8 @@ class AgeClass(Enum):
 class Alert(Enum):
     NEW_ORDER = "new_order"
     ORDER_VOIDED = "order_voided"
+    ORDER_DUE = "order_due"  # a scheduled order's start-by came: it joins the board
+    COURIER_WAITING = "courier_waiting"  # the courier arrived and the order is not ready
 
 
 @dataclass(frozen=True)

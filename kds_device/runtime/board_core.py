@@ -15,6 +15,7 @@ Rules kept here (and tested with Kivy blocked):
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 
 LAST_SEQ = "last_seq"
 LAST_ORDER = "last_order_wall"
+COURIERS = "couriers"  # the couriers of the orders (kds_device.domain.courier), as JSON
 PRUNE_EVERY_S = 600.0
 
 
@@ -169,6 +171,8 @@ class BoardCore:
             self.order.last_seq = self._saved_seq = int(self.store.get_meta(LAST_SEQ) or 0)
             last = self.store.get_meta(LAST_ORDER)
             self.last_order_wall = datetime.fromisoformat(last) if last else None
+            self.board.pace.courier.load(_json_or_none(self.store.get_meta(COURIERS)))
+            self.board.release_due(self.now())  # scheduled tickets wait UPCOMING again
         except Exception:
             log.exception("board store unusable; running without persistence")
             self.store = None
@@ -239,6 +243,7 @@ class BoardCore:
         bump shown as done that nobody sends."""
         now = self.now()
         new_orders = outcome.alerts.count(Alert.NEW_ORDER)
+        due = Alert.ORDER_DUE in outcome.alerts  # scheduled orders joining the board
         if new_orders:
             self.last_order_wall = now.wall
             if self.learning:
@@ -249,11 +254,11 @@ class BoardCore:
             except Exception:
                 log.exception("status sink refused %s", change)
         self._unsaved.merge(Outcome(changed=set(outcome.changed), removed=set(outcome.removed)))
-        if self._keep_selection_on_page(follow=bool(new_orders)):
+        if self._keep_selection_on_page(follow=bool(new_orders) or due):
             outcome = outcome.merge(Outcome(changed={PAGE_CHANGED}))
-        if Alert.ORDER_VOIDED in outcome.alerts:
+        if Alert.ORDER_VOIDED in outcome.alerts or Alert.COURIER_WAITING in outcome.alerts:
             self.view.play("alert")
-        elif new_orders:
+        elif new_orders or due:
             self.view.play("chime")
         self.view.show(outcome.changed | outcome.removed)
         if not self._save_pending:
@@ -286,11 +291,15 @@ class BoardCore:
         meta = {LAST_SEQ: str(self.last_seq)}
         if self.last_order_wall is not None:
             meta[LAST_ORDER] = self.last_order_wall.isoformat()
+        couriers = self.board.pace.courier
+        if couriers.dirty:
+            meta[COURIERS] = json.dumps(couriers.to_json(), separators=(",", ":"))
         try:
             self.store.save(tickets, meta, self.now())  # with the clock frame: ages survive
             if outcome.removed:
                 self.store.delete(outcome.removed)
             self._saved_seq = self.last_seq
+            couriers.dirty = False
         except Exception:
             log.exception("saving the board failed")
             return False
@@ -416,8 +425,12 @@ class BoardCore:
     # ---- time ---------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """Once a second: prune old finished tickets now and then."""
+        """Once a second: scheduled orders whose start-by came join the board (with the
+        chime); old finished tickets are pruned now and then."""
         now = self.now()
+        released = self.board.release_due(now)
+        if released:
+            self.commit(released)
         if now.mono - self._last_prune > PRUNE_EVERY_S:
             self._last_prune = now.mono
             self.commit(self.board.prune(now))
@@ -426,3 +439,11 @@ class BoardCore:
                     self.store.save([], None, now)
             except Exception:
                 log.exception("saving the clock frame failed")
+
+
+def _json_or_none(text: str | None) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        log.warning("saved courier states unreadable; starting without them")
+        return None

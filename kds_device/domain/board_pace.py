@@ -1,0 +1,205 @@
+"""The board's pacing and courier state: which scheduled tickets wait UPCOMING (not tiles
+until their start-by), each ticket's lead (its prep time, else ``scheduled_lead_s``), the
+courier of each order, and the falling-behind projection of this screen's open parts.
+
+Held by :class:`kds_device.domain.board.Board` as ``board.pace``; the board calls it from a
+few small hooks. Pure: no I/O, time passed in as an :class:`Instant`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from kds_device.domain.clock import Instant
+from kds_device.domain.courier import CourierBook, CourierState, read_courier
+from kds_device.domain.events import Event
+from kds_device.domain.pacing import (
+    OpenPart,
+    Projection,
+    Shows,
+    lead_s,
+    part_prep_s,
+    prep_from_routing,
+    project,
+    start_by,
+)
+from kds_device.domain.status import OrderStatus
+from kds_device.domain.ticket import AgeClass, Alert, BoardSettings, Outcome, Ticket
+from kds_device.domain.urgency import late_at
+
+if TYPE_CHECKING:
+    from kds_device.domain.board import Board
+
+#: A ticket is ready (the courier may take it) from this status on.
+READY = int(OrderStatus.READY_FOR_PICKUP)
+
+
+class Pace:
+    """UPCOMING tickets, prep times and couriers of one board."""
+
+    def __init__(self) -> None:
+        self.courier = CourierBook()
+        self._held: set[str] = set()  # scheduled tickets waiting for their start-by
+        self._prep: dict[str, dict[str, int]] = {}  # order id -> prep minutes per station
+        self._recheck = False  # after a restore: find the tickets to hold again
+
+    # ---- prep and start-by ------------------------------------------------------------
+
+    def note_routing(self, order_id: str, routing: object) -> None:
+        """The routing stamped on an ``order.received`` event (its prep minutes)."""
+        prep = prep_from_routing(routing)
+        if prep:
+            self._prep[order_id] = prep
+        else:
+            self._prep.pop(order_id, None)
+
+    def prep_min(self, ticket: Ticket) -> Mapping[str, int]:
+        return self._prep.get(ticket.order_id, {})
+
+    def lead_s(self, ticket: Ticket, settings: BoardSettings) -> float:
+        """How long before its promise this ticket starts on this screen."""
+        return lead_s(part_prep_s(self.prep_min(ticket), shows(settings)), settings.scheduled_lead_s)
+
+    def start_by(self, ticket: Ticket, settings: BoardSettings) -> datetime | None:
+        order = ticket.order
+        if order is None:
+            return None
+        return start_by(order.promised_time, self.lead_s(ticket, settings))
+
+    # ---- UPCOMING -----------------------------------------------------------------------
+
+    def holds(self, order_id: str) -> bool:
+        return order_id in self._held
+
+    def held(self) -> set[str]:
+        return set(self._held)
+
+    def arrived(self, board: Board, ticket: Ticket, now: Instant) -> Outcome:
+        """A new order on the board: held UPCOMING while its start-by is ahead; its courier
+        (if events came first) decided."""
+        if self._upcoming(board, ticket, now):
+            self._held.add(ticket.order_id)
+        return self._courier_arrival(board, ticket)
+
+    def release(self, order_id: str) -> None:
+        """Out of UPCOMING at once (a cancel: it must show on the board)."""
+        self._held.discard(order_id)
+
+    def release_due(self, board: Board, now: Instant) -> Outcome:
+        """Move the held tickets whose start-by has come to the board, with the new-order
+        chime (``Alert.ORDER_DUE``). After a restore the scheduled tickets are held again."""
+        outcome = Outcome()
+        if self._recheck:
+            self._recheck = False
+            for ticket in board.tickets():
+                if ticket.visible and not ticket.voided and self._upcoming(board, ticket, now):
+                    self._held.add(ticket.order_id)
+            outcome.changed.add(PAGE_KEY)
+        for order_id in sorted(self._held):
+            ticket = board.ticket(order_id)
+            if ticket is None or not ticket.visible or ticket.voided:
+                self._held.discard(order_id)
+                outcome.changed.add(order_id)
+            elif not self._upcoming(board, ticket, now):
+                self._held.discard(order_id)
+                outcome.changed.add(order_id)
+                outcome.alerts.append(Alert.ORDER_DUE)
+        return outcome
+
+    def restored(self) -> None:
+        self._recheck = True
+
+    def _upcoming(self, board: Board, ticket: Ticket, now: Instant) -> bool:
+        return ticket.order is not None and board.age_class(ticket, now) is AgeClass.UPCOMING
+
+    # ---- courier ------------------------------------------------------------------------
+
+    def courier_event(self, board: Board, event: Event, now: Instant) -> Outcome:
+        """An ``order.courier`` event: the order's courier state; COURIER WAITING (with the
+        alert) when the courier arrived and the order is not ready."""
+        order_id = event.order_id
+        if not order_id:
+            return Outcome()
+        state = read_courier(event.data, event.seq, now.wall)
+        known = {t.order_id for t in board.tickets() if t.order is not None}
+        if state is None or not self.courier.apply(order_id, state, known):
+            return Outcome()
+        ticket = board.ticket(order_id)
+        if ticket is None or ticket.order is None:
+            return Outcome()  # kept until the order arrives
+        outcome = self._courier_arrival(board, ticket)
+        outcome.changed.add(order_id)
+        return outcome
+
+    def courier_of(self, ticket: Ticket) -> CourierState | None:
+        return self.courier.get(ticket.order_id)
+
+    def courier_waiting(self, ticket: Ticket) -> bool:
+        """The courier is at pickup and this order is not ready: loud."""
+        state = self.courier.get(ticket.order_id)
+        return (
+            state is not None
+            and state.at_pickup
+            and not ticket.voided
+            and ticket.order is not None
+            and ticket.status < READY
+        )
+
+    def _courier_arrival(self, board: Board, ticket: Ticket) -> Outcome:
+        state = self.courier.get(ticket.order_id)
+        if state is None or not state.at_pickup or state.decided:
+            return Outcome()
+        self.courier.decide(ticket.order_id)  # each arrival has one chance to shout
+        if self.courier_waiting(ticket) and ticket.visible:
+            return Outcome(alerts=[Alert.COURIER_WAITING])
+        return Outcome()
+
+    def forget(self, order_ids: Iterable[str]) -> None:
+        ids = list(order_ids)
+        self.courier.forget(ids)
+        for order_id in ids:
+            self._prep.pop(order_id, None)
+            self._held.discard(order_id)
+
+    # ---- falling behind -----------------------------------------------------------------
+
+    def open_parts(self, board: Board) -> list[OpenPart]:
+        """This screen's open parts with a prep time (held UPCOMING ones too)."""
+        settings = board.settings
+        show = shows(settings)
+        parts = []
+        for ticket in board.tickets():
+            order = ticket.order
+            if order is None or not ticket.workable:
+                continue
+            prep = self.prep_min(ticket)
+            if not prep:
+                continue  # no prep time known: not in the projection
+            finish_by = late_at(order, ticket.arrived_wall, board.rules_for(ticket))
+            begin = self.start_by(ticket, settings) or ticket.arrived_wall
+            for station, minutes in sorted(prep.items()):
+                if show is None or show(station):
+                    parts.append(OpenPart(ticket.order_id, station, begin, finish_by, 60.0 * minutes))
+        return parts
+
+    def falling_behind(
+        self, board: Board, now: Instant, cooks: Mapping[str, int] | None = None
+    ) -> Projection:
+        return project(self.open_parts(board), now.wall, cooks)
+
+
+#: Marker in ``Outcome.changed`` when every tile must be laid out again (the board's
+#: PAGE_CHANGED, repeated here to keep the import one way).
+PAGE_KEY = "<page>"
+
+
+def shows(settings: BoardSettings) -> Shows:
+    """Which stations this screen's part covers: its stations on a station screen, None
+    (every station) on expo and "all" screens."""
+    role: Any = getattr(settings, "role", None)
+    if role is None or str(getattr(role, "kind", "all")) != "stations":
+        return None
+    shown = role.shows_station
+    return shown  # type: ignore[no-any-return]
