@@ -60,7 +60,9 @@ class Pace:
 
     def lead_s(self, ticket: Ticket, settings: BoardSettings) -> float:
         """How long before its promise this ticket starts on this screen."""
-        return lead_s(part_prep_s(self.prep_min(ticket), shows(settings)), settings.scheduled_lead_s)
+        return lead_s(
+            part_prep_s(self.prep_min(ticket), shows(settings)), settings.scheduled_lead_s
+        )
 
     def start_by(self, ticket: Ticket, settings: BoardSettings) -> datetime | None:
         order = ticket.order
@@ -98,11 +100,11 @@ class Pace:
                     self._held.add(ticket.order_id)
             outcome.changed.add(PAGE_KEY)
         for order_id in sorted(self._held):
-            ticket = board.ticket(order_id)
-            if ticket is None or not ticket.visible or ticket.voided:
+            held = board.ticket(order_id)
+            if held is None or not held.visible or held.voided:
                 self._held.discard(order_id)
                 outcome.changed.add(order_id)
-            elif not self._upcoming(board, ticket, now):
+            elif not self._upcoming(board, held, now):
                 self._held.discard(order_id)
                 outcome.changed.add(order_id)
                 outcome.alerts.append(Alert.ORDER_DUE)
@@ -181,7 +183,9 @@ class Pace:
             begin = self.start_by(ticket, settings) or ticket.arrived_wall
             for station, minutes in sorted(prep.items()):
                 if show is None or show(station):
-                    parts.append(OpenPart(ticket.order_id, station, begin, finish_by, 60.0 * minutes))
+                    parts.append(
+                        OpenPart(ticket.order_id, station, begin, finish_by, 60.0 * minutes)
+                    )
         return parts
 
     def falling_behind(
@@ -201,5 +205,5 @@ def shows(settings: BoardSettings) -> Shows:
     role: Any = getattr(settings, "role", None)
     if role is None or str(getattr(role, "kind", "all")) != "stations":
         return None
-    shown = role.shows_station
-    return shown  # type: ignore[no-any-return]
+    shown: Shows = role.shows_station
+    return shown
