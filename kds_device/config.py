@@ -17,6 +17,7 @@ from kds_device.domain.board import AgeThresholds, BoardSettings
 from kds_device.domain.channels import DEFAULT_CHANNEL_NAMES
 from kds_device.domain.lines import DEFAULT_ALLERGY_WORDS
 from kds_device.domain.order import OrderType
+from kds_device.domain.roles import Role
 from kds_device.domain.status import KDS_SENDABLE
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,12 @@ def config_from_mapping(raw: Mapping[str, Any], config: DeviceConfig | None = No
 
     disp = config.display
     disp.station = _get(display, "station", str, disp.station, config, "display")
+    role = _get(display, "role", str, "", config, "display")
+    if role:
+        try:
+            settings.role = Role.parse(role)
+        except ValueError as error:
+            _problem(config, f"display.role: {error}; using all")
     disp.fullscreen = _get(display, "fullscreen", bool, disp.fullscreen, config, "display")
     disp.sound = _get(display, "sound", bool, disp.sound, config, "display")
     disp.rotation = _get(display, "rotation", int, disp.rotation, config, "display")

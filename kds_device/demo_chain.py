@@ -32,7 +32,7 @@ from kds_device.adapters.enrollment import (
 from kds_device.adapters.gateway_client import enroll
 from kds_device.config import ConnectionConfig
 from kds_device.device_link import DeviceLink, stored_last_seq
-from kds_device.domain.board import StatusChange
+from kds_device.domain.ticket import Request
 from kds_device.gateway.app import Gateway
 from kds_device.gateway.config import GatewayConfig
 from kds_device.runtime.inbox import Inbox
@@ -327,7 +327,7 @@ class ChainFeed:
     def stop(self) -> None:
         self.chain.stop()
 
-    def submit(self, change: StatusChange) -> None:
+    def submit(self, change: Request) -> None:
         if self.chain.link is None:
             raise RuntimeError("the demo chain is not started")
         self.chain.link.outbox.submit(change)

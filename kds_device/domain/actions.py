@@ -23,6 +23,7 @@ class Action(StrEnum):
     ACKNOWLEDGE = "acknowledge"  # take a cancelled ticket away
     CLEAR_ALL = "clear_all"  # acknowledge every cancelled ticket
     NEXT_URGENT = "next_urgent"  # show the next late or cancelled ticket on another page
+    ITEM_DONE = "item_done"  # a station screen: the selected ticket's next open item is done
 
     @classmethod
     def parse(cls, name: str) -> Action:
@@ -60,6 +61,9 @@ def apply_action(board: Board, action: Action, now: Instant) -> Outcome:
     if action is Action.NEXT_URGENT:
         target = next_urgent(board, now)
         return board.jump_to(target) if target else Outcome()
+    if action is Action.ITEM_DONE:
+        item = board.next_open_item()
+        return board.toggle_item(item, now) if item is not None else Outcome()
     if action is Action.ACKNOWLEDGE:
         return board.acknowledge()
     if action is Action.CLEAR_ALL:  # the cancelled tickets on screen, not those on other pages

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kds_device.domain.clock import Instant
 from kds_device.domain.courier import CourierBook, CourierState, read_courier
@@ -21,10 +21,10 @@ from kds_device.domain.pacing import (
     Shows,
     lead_s,
     part_prep_s,
-    prep_from_routing,
     project,
     start_by,
 )
+from kds_device.domain.roles import RoleKind
 from kds_device.domain.status import OrderStatus
 from kds_device.domain.ticket import AgeClass, Alert, BoardSettings, Outcome, Ticket
 from kds_device.domain.urgency import late_at
@@ -42,21 +42,14 @@ class Pace:
     def __init__(self) -> None:
         self.courier = CourierBook()
         self._held: set[str] = set()  # scheduled tickets waiting for their start-by
-        self._prep: dict[str, dict[str, int]] = {}  # order id -> prep minutes per station
         self._recheck = False  # after a restore: find the tickets to hold again
 
     # ---- prep and start-by ------------------------------------------------------------
 
-    def note_routing(self, order_id: str, routing: object) -> None:
-        """The routing stamped on an ``order.received`` event (its prep minutes)."""
-        prep = prep_from_routing(routing)
-        if prep:
-            self._prep[order_id] = prep
-        else:
-            self._prep.pop(order_id, None)
-
     def prep_min(self, ticket: Ticket) -> Mapping[str, int]:
-        return self._prep.get(ticket.order_id, {})
+        """Prep minutes per station, from the routing stamped on the order (saved with the
+        ticket's parts)."""
+        return ticket.parts.routing.prep_min
 
     def lead_s(self, ticket: Ticket, settings: BoardSettings) -> float:
         """How long before its promise this ticket starts on this screen."""
@@ -162,7 +155,6 @@ class Pace:
         ids = list(order_ids)
         self.courier.forget(ids)
         for order_id in ids:
-            self._prep.pop(order_id, None)
             self._held.discard(order_id)
 
     # ---- falling behind -----------------------------------------------------------------
@@ -182,16 +174,32 @@ class Pace:
             finish_by = late_at(order, ticket.arrived_wall, board.rules_for(ticket))
             begin = self.start_by(ticket, settings) or ticket.arrived_wall
             for station, minutes in sorted(prep.items()):
-                if show is None or show(station):
-                    parts.append(
-                        OpenPart(ticket.order_id, station, begin, finish_by, 60.0 * minutes)
-                    )
+                left = _left(ticket, station)
+                if (show is None or show(station)) and left > 0:
+                    work = 60.0 * minutes * left
+                    parts.append(OpenPart(ticket.order_id, station, begin, finish_by, work))
         return parts
 
     def falling_behind(
         self, board: Board, now: Instant, cooks: Mapping[str, int] | None = None
     ) -> Projection:
         return project(self.open_parts(board), now.wall, cooks)
+
+
+def _left(ticket: Ticket, station: str) -> float:
+    """The share of a station's part still to do: 0 once bumped, else its open items."""
+    parts = ticket.parts
+    if station not in parts.routing.stations:
+        return 0.0
+    state = parts.state.get(station)  # (read only: part() would add an empty one)
+    if state is None:
+        return 1.0
+    if state.done:
+        return 0.0
+    items = parts.routing.items_at(station)
+    if not items:
+        return 1.0
+    return sum(1 for i in items if i not in state.items_done) / len(items)
 
 
 #: Marker in ``Outcome.changed`` when every tile must be laid out again (the board's
@@ -202,8 +210,5 @@ PAGE_KEY = "<page>"
 def shows(settings: BoardSettings) -> Shows:
     """Which stations this screen's part covers: its stations on a station screen, None
     (every station) on expo and "all" screens."""
-    role: Any = getattr(settings, "role", None)
-    if role is None or str(getattr(role, "kind", "all")) != "stations":
-        return None
-    shown: Shows = role.shows_station
-    return shown
+    role = settings.role
+    return role.shows_station if role.kind is RoleKind.STATIONS else None

@@ -31,6 +31,7 @@ from kds_device.domain.attention import elsewhere
 from kds_device.domain.board import PAGE_CHANGED, Alert, Board, Outcome
 from kds_device.domain.clock import Instant
 from kds_device.domain.order import Cancel, parse_webhook
+from kds_device.domain.roles import Role
 from kds_device.runtime.event_order import EventOrder
 from kds_device.runtime.inbox import Inbox
 from kds_device.runtime.messages import (
@@ -41,6 +42,7 @@ from kds_device.runtime.messages import (
     Message,
     OrderArrived,
     OutboxChanged,
+    RoleChanged,
     StatusSink,
 )
 
@@ -49,6 +51,7 @@ log = logging.getLogger(__name__)
 LAST_SEQ = "last_seq"
 LAST_ORDER = "last_order_wall"
 COURIERS = "couriers"  # the couriers of the orders (kds_device.domain.courier), as JSON
+ROLE = "role"
 PRUNE_EVERY_S = 600.0
 
 
@@ -100,6 +103,7 @@ class PressStart:
     selected: bool  # the ticket was the selection, on this page
     place: tuple[float, float, float, float]  # the tile's x, y, width, height
     still_s: float  # how long that tile had been in that place, showing that ticket
+    item: int = -1  # the item line under the finger (a station screen marks it done); -1: none
 
 
 @dataclass
@@ -135,6 +139,7 @@ class BoardCore:
         self.store: BoardStore | None = None
         self.order = EventOrder()
         self._saved_seq = 0
+        self._saved_role = str(self.board.role)
         self.outbox_pending = 0
         self.last_order_wall: datetime | None = None
         self.recall: RecallState | None = None
@@ -169,6 +174,7 @@ class BoardCore:
             self.store = BoardStore(data_dir / "board.db")
             self.board.restore(self.store.load(self.now()))
             self.order.last_seq = self._saved_seq = int(self.store.get_meta(LAST_SEQ) or 0)
+            self._restore_role(self.store.get_meta(ROLE))
             last = self.store.get_meta(LAST_ORDER)
             self.last_order_wall = datetime.fromisoformat(last) if last else None
             self.board.pace.courier.load(_json_or_none(self.store.get_meta(COURIERS)))
@@ -176,6 +182,16 @@ class BoardCore:
         except Exception:
             log.exception("board store unusable; running without persistence")
             self.store = None
+
+    def _restore_role(self, saved: str | None) -> None:
+        """The role last heard from the gateway (a ``device.role`` event after enrollment)."""
+        if not saved:
+            return
+        try:
+            self.board.set_role(Role.parse(saved))
+        except ValueError:
+            log.warning("saved role %r unreadable; keeping %s", saved, self.board.role)
+        self._saved_role = str(self.board.role)
 
     def close(self) -> None:
         self.persist()  # what was shown and not yet saved
@@ -227,6 +243,8 @@ class BoardCore:
                 except Exception:
                     log.exception("event %s (%s) cannot be applied; skipped", event.seq, event.type)
             return outcome
+        if isinstance(message, RoleChanged):
+            return self.board.set_role(message.role)
         if isinstance(message, LinkChanged):
             self.link = message
         elif isinstance(message, OutboxChanged):
@@ -248,7 +266,7 @@ class BoardCore:
             self.last_order_wall = now.wall
             if self.learning:
                 self.new_while_learning += new_orders
-        for change in outcome.status_changes:
+        for change in [*outcome.status_changes, *outcome.requests]:
             try:
                 self.sink.submit(change)
             except Exception:
@@ -285,10 +303,13 @@ class BoardCore:
 
     def _save(self, outcome: Outcome) -> bool:
         ids = outcome.changed - {PAGE_CHANGED}
-        if self.store is None or not (ids or outcome.removed or self.last_seq != self._saved_seq):
+        role = str(self.board.role)
+        if self.store is None or not (
+            ids or outcome.removed or self.last_seq != self._saved_seq or role != self._saved_role
+        ):
             return True
         tickets = [t for t in (self.board.ticket(i) for i in ids) if t is not None]
-        meta = {LAST_SEQ: str(self.last_seq)}
+        meta = {LAST_SEQ: str(self.last_seq), ROLE: role}
         if self.last_order_wall is not None:
             meta[LAST_ORDER] = self.last_order_wall.isoformat()
         couriers = self.board.pace.courier
@@ -298,7 +319,7 @@ class BoardCore:
             self.store.save(tickets, meta, self.now())  # with the clock frame: ages survive
             if outcome.removed:
                 self.store.delete(outcome.removed)
-            self._saved_seq = self.last_seq
+            self._saved_seq, self._saved_role = self.last_seq, role
             couriers.dirty = False
         except Exception:
             log.exception("saving the board failed")
@@ -377,10 +398,14 @@ class BoardCore:
             self.all_day_open = False
         self.commit(Outcome())
 
-    def press(self, start: PressStart, order_id: str, place: tuple[float, ...]) -> None:
+    def press(
+        self, start: PressStart, order_id: str, place: tuple[float, ...], item: int = -1
+    ) -> None:
         """A finger lifted from the tile showing ``order_id`` at ``place``: bump it if it was
         the selection, in that place, settled, before the finger went down; else select it.
-        A cancelled ticket is never cleared by a tap (see :meth:`clear`)."""
+        On a station screen a tap on an item line (``item``, the same one the finger went
+        down on) marks that item done instead, under the same rules. A cancelled ticket is
+        never cleared by a tap (see :meth:`clear`)."""
         board = self.board
         ticket = board.ticket(order_id)
         if ticket is None or self.recall is not None or not board.on_current_page(order_id):
@@ -391,7 +416,10 @@ class BoardCore:
         settled = start.still_s >= self.config.display.tap_settle_s
         same = start.order_id == order_id and tuple(start.place) == tuple(place)
         if same and start.selected and settled and board.selected_on_page() == order_id:
-            self.commit(board.bump(self.now(), order_id))
+            if board.is_station and start.item >= 0 and item == start.item:
+                self.commit(board.toggle_item(item, self.now(), order_id))  # an item line
+            else:
+                self.commit(board.bump(self.now(), order_id))
         elif board.selected_id != order_id:
             self.commit(self._chose(board.select(order_id)))
 

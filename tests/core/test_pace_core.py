@@ -4,36 +4,22 @@ once per arrival, never for a ready order; both survive a restart."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-from kds_device.domain.events import Event, EventType
+from kds_device.domain.events import Event
 from kds_device.domain.timestamps import format_timestamp
 from kds_device.runtime.board_core import BoardCore, NoView
 from kds_device.runtime.messages import EventsArrived
 from kds_device.sim.orders import OrderGenerator
 from tests.core.conftest import make_core
 from tests.fixtures.common import FakeTime
-
-SEQ = itertools.count(1)
+from tests.fixtures.pacing import courier, received, reset_seq
 
 
 def post(core: BoardCore, *events: Event) -> None:
     core.inbox.post(EventsArrived(tuple(events), "http", None))
     core.drain()
-
-
-def received(payload: dict[str, Any], prep: dict[str, int] | None = None) -> Event:
-    data: dict[str, Any] = {"payload": payload}
-    if prep:
-        data["routing"] = {"prepMin": prep, "stations": sorted(prep), "items": []}
-    return Event(next(SEQ), "loc", EventType.ORDER_RECEIVED, payload["orderId"], data)
-
-
-def courier(order_id: str, status: int) -> Event:
-    return Event(next(SEQ), "loc", "order.courier", order_id, {"status": status})
 
 
 def played(core: BoardCore) -> list[str]:
@@ -42,8 +28,7 @@ def played(core: BoardCore) -> list[str]:
 
 
 def fresh(tmp_path: Path, clock: FakeTime) -> BoardCore:
-    global SEQ
-    SEQ = itertools.count(1)
+    reset_seq()  # a new core reads the journal from seq 1
     return make_core(tmp_path, clock)
 
 

@@ -52,7 +52,7 @@ def test_file_is_wal_with_versioned_schema(tmp_path: Path) -> None:
     BoardStore(tmp_path / "board.db").close()
     db = sqlite3.connect(tmp_path / "board.db")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
     db.execute("PRAGMA user_version=99")
     db.commit()
     db.close()

@@ -4,11 +4,10 @@ order is not ready."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kds_device.domain import Alert, Board, BoardSettings, Event, EventType
+from kds_device.domain import Alert, Board, BoardSettings
 from kds_device.domain.courier import (
     CourierBook,
     CourierState,
@@ -18,18 +17,9 @@ from kds_device.domain.courier import (
 )
 from kds_device.sim.orders import OrderGenerator
 from tests.fixtures.common import FakeTime
+from tests.fixtures.pacing import courier, received
 
 T0 = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
-seqs = itertools.count(100)
-
-
-def courier(order_id: str, status: int, **data: Any) -> Event:
-    return Event(next(seqs), "loc", "order.courier", order_id, {"status": status, **data})
-
-
-def received(payload: dict[str, Any]) -> Event:
-    data = {"payload": payload}
-    return Event(next(seqs), "loc", EventType.ORDER_RECEIVED, payload["orderId"], data)
 
 
 def delivery(orders: OrderGenerator) -> dict[str, Any]:
@@ -161,8 +151,6 @@ def test_delivery_cancelled_is_shown_and_junk_never_breaks_the_board(
     order_id = payload["orderId"]
     board.apply_event(received(payload), clock())
     assert not board.apply_event(courier(order_id, 82), clock())
-    assert not board.apply_event(
-        Event(next(seqs), "loc", "order.courier", None, {"status": 85}), clock()
-    )
+    assert not board.apply_event(courier(None, 85), clock())
     board.apply_event(courier(order_id, 115), clock())
     assert text(board, order_id, clock) == "delivery cancelled"

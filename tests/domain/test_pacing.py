@@ -3,11 +3,10 @@ UPCOMING until then, and the falling-behind projection."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kds_device.domain import Alert, Board, BoardSettings, Event, EventType
+from kds_device.domain import Alert, Board, BoardSettings
 from kds_device.domain.pacing import (
     OpenPart,
     Projection,
@@ -20,27 +19,9 @@ from kds_device.domain.pacing import (
 from kds_device.domain.timestamps import format_timestamp
 from kds_device.sim.orders import OrderGenerator
 from tests.fixtures.common import FakeTime
+from tests.fixtures.pacing import received, routing_for
 
 T0 = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
-seqs = itertools.count(1)
-
-
-def routing(prep: dict[str, int]) -> dict[str, Any]:
-    stations = sorted(prep)
-    return {
-        "version": 1,
-        "items": [{"index": 0, "stations": stations, "prepMin": max(prep.values())}],
-        "stations": stations,
-        "names": {s: s.title() for s in stations},
-        "prepMin": prep,
-    }
-
-
-def received(payload: dict[str, Any], prep: dict[str, int] | None = None) -> Event:
-    data: dict[str, Any] = {"payload": payload}
-    if prep is not None:
-        data["routing"] = routing(prep)
-    return Event(next(seqs), "loc", EventType.ORDER_RECEIVED, payload["orderId"], data)
 
 
 def scheduled(orders: OrderGenerator, clock: FakeTime, minutes: float) -> dict[str, Any]:
@@ -58,7 +39,8 @@ def asap(orders: OrderGenerator, clock: FakeTime, minutes: float) -> dict[str, A
 
 
 def test_prep_minutes_are_read_leniently() -> None:
-    assert prep_from_routing(routing({"grill": 8, "fryer": 6})) == {"grill": 8, "fryer": 6}
+    two = {"items": [{}, {}]}
+    assert prep_from_routing(routing_for(two, {"grill": 8, "fryer": 6})) == {"grill": 8, "fryer": 6}
     assert prep_from_routing({"prepMin": {"grill": "8", "bar": True, "cold": -1, "x": 4.0}}) == {
         "x": 4
     }
@@ -162,3 +144,24 @@ def test_the_board_projects_its_open_parts(clock: FakeTime, orders: OrderGenerat
     # orders without prep times are not projected
     board.receive_order(asap(orders, clock, 1), now)
     assert board.pace.falling_behind(board, now).behind_s == 0
+
+
+def test_a_station_screen_paces_its_own_part(clock: FakeTime, orders: OrderGenerator) -> None:
+    from kds_device.domain.roles import Role, RoleKind
+
+    payload = scheduled(orders, clock, 60)
+    payload["items"] = payload["items"][:1] * 2  # one item at each station
+    event = received(payload, {"grill": 8, "fryer": 15})
+    promised = clock.now.wall + timedelta(minutes=60)
+    grill = Board(BoardSettings(role=Role(RoleKind.STATIONS, frozenset({"grill"}))))
+    expo = Board(BoardSettings(role=Role(RoleKind.EXPO)))
+    for board in (grill, expo):
+        board.apply_event(event, clock())
+    (at_grill,), (at_expo,) = grill.upcoming(), expo.upcoming()
+    assert grill.pace.start_by(at_grill, grill.settings) == promised - timedelta(minutes=8)
+    assert expo.pace.start_by(at_expo, expo.settings) == promised - timedelta(minutes=15)
+    # the grill projects its own 8 min only; expo the whole order's work at both stations
+    assert [(p.station, p.work_s) for p in grill.pace.open_parts(grill)] == [("grill", 480.0)]
+    assert sorted(p.station for p in expo.pace.open_parts(expo)) == ["fryer", "grill"]
+    at_expo.parts.part("fryer").done = True  # the fryer bumped its part
+    assert [p.station for p in expo.pace.open_parts(expo)] == ["grill"]
