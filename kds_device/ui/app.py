@@ -34,7 +34,13 @@ from kds_device.ui.crisp import crisp_default_texture
 from kds_device.ui.keys import KeyInput
 from kds_device.ui.screens import Screens
 from kds_device.ui.sound import Sounds
-from kds_device.ui.status_view import LinkAlarm, recall_entries, status_view, undo_text
+from kds_device.ui.status_view import (
+    LinkAlarm,
+    recall_entries,
+    station_label,
+    status_view,
+    undo_text,
+)
 from kds_device.ui.theme import Palette
 
 log = logging.getLogger(__name__)
@@ -58,6 +64,7 @@ class BoardApp(App):
         super().__init__(**kwargs)
         self.core = core
         core.view = self
+        core.board.tz = tz  # expo's "done 12:04" in this screen's zone
         self.keys = keys  # owned from here on: fed the window's keys
         self.gpio = gpio  # owned from here on: closed when the app stops
         self.data_dir = data_dir
@@ -256,7 +263,7 @@ class BoardApp(App):
             status_view(
                 self.board,
                 now,
-                self.device.display.station,
+                station_label(self.board, self.device.display.station),
                 core.link,
                 core.outbox_pending,
                 core.last_order_wall,

@@ -76,9 +76,10 @@ class BoardScreen(FloatLayout):
         self.tz = tz
         self.allergy = allergy_pattern(board.settings.allergy_words)
         self.metrics = Metrics.for_window(800, 480)
-        #: A finger lifted from a tile: (what was under it at the start, order id, place).
-        self.on_tile_press: Callable[[PressStart, str, tuple[float, ...]], None] = (
-            lambda start, order_id, place: None
+        #: A finger lifted from a tile: (what was under it at the start, order id, place,
+        #: the item line under it).
+        self.on_tile_press: Callable[[PressStart, str, tuple[float, ...], int], None] = (
+            lambda start, order_id, place, item: None
         )
         #: A cancelled tile held for ``clear_hold_s``.
         self.on_tile_clear: Callable[[str], None] = lambda order_id: None
@@ -192,6 +193,8 @@ class BoardScreen(FloatLayout):
         """Bring the tiles of the current page in line with the board: ``changed`` names the
         tickets whose content changed; other tiles are only moved, added or pooled."""
         changed = set(changed) - {PAGE_CHANGED}
+        for order_id in changed:  # its lines may have changed (an item done, a part's progress)
+            self._rows.pop(order_id, None)
         now = self._now()
         wanted = self._layout_page()
         for key in [k for k in self.tiles if k not in wanted]:
@@ -268,7 +271,8 @@ class BoardScreen(FloatLayout):
         """Remember what is under the finger now: the core decides when it lifts."""
         still = self._now().mono - tile.placed_mono
         selected = self.board.selected_on_page() == tile.order_id
-        touch.ud["kds_press"] = PressStart(tile.order_id, selected, _place(tile), still)
+        item = tile.item_at(touch.y)
+        touch.ud["kds_press"] = PressStart(tile.order_id, selected, _place(tile), still, item)
         if tile.voided and not tile.continued:
             self._end_hold()
             event = Clock.schedule_interval(lambda _dt: self._hold_tick(), 0)
@@ -278,7 +282,7 @@ class BoardScreen(FloatLayout):
         self._end_hold()  # a cancel let go early stays (a tap only selects it)
         start = touch.ud.get("kds_press")
         if isinstance(start, PressStart) and tile.collide_point(*touch.pos):
-            self.on_tile_press(start, tile.order_id, _place(tile))
+            self.on_tile_press(start, tile.order_id, _place(tile), tile.item_at(touch.y))
 
     def _hold_tick(self) -> None:
         """A cancelled tile held down: fill its header; clear it once the hold is long enough."""

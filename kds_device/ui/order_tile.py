@@ -171,6 +171,19 @@ class OrderTile(Widget):
         self.who_text = "" if view.continued else plan.who
         self.due_text = plan.due
 
+    def item_at(self, y: float) -> int:
+        """The top-level item of the body row at ``y`` (the tile's coordinates, as a touch
+        on it has them), -1: none."""
+        view = self._view
+        body = self.ids.get("body")
+        if view is None or body is None or not view.row_items or not body.text:
+            return -1
+        row_px = body.height / max(1, body.text.count("\n") + 1)
+        if y > body.top:
+            return -1
+        row = int((body.top - y) // max(row_px, 1.0))
+        return view.row_items[row] if 0 <= row < len(view.row_items) else -1
+
     def set_selected(self, selected: bool) -> None:
         self.selected = selected
         self.outline_rgba = Palette.rgba(Palette.SELECTED) if selected else [0.0, 0.0, 0.0, 0.0]

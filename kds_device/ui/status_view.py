@@ -9,6 +9,7 @@ from datetime import datetime, tzinfo
 from kds_device.domain.attention import elsewhere
 from kds_device.domain.board import Board
 from kds_device.domain.clock import Instant
+from kds_device.domain.roles import RoleKind
 from kds_device.runtime.messages import Link, LinkChanged
 from kds_device.ui import tile_text
 
@@ -128,18 +129,34 @@ def elsewhere_texts(late: int, cancelled: int, short: bool = False) -> tuple[str
     return (late_text + where if late_text else ""), ""
 
 
+def station_label(board: Board, configured: str) -> str:
+    """The bar's first words: the station(s) of a station screen, EXPO, or the configured
+    name of a whole-kitchen screen."""
+    role = board.role
+    if role.kind is RoleKind.EXPO:
+        return "EXPO"
+    if role.kind is RoleKind.STATIONS:
+        return " + ".join(
+            s.replace("-", " ").replace("_", " ").title() for s in sorted(role.stations)
+        )
+    return configured
+
+
 def undo_text(board: Board, now: Instant) -> str:
     """The undo bar's words while the undo window is open, else empty (bar hidden)."""
     order_id = board.undo_available(now)
-    if order_id is None or board.last_bump is None:
+    item = board.last_item if board.last_item_open(now) else None
+    if order_id is None or (board.last_bump is None and item is None):
         return ""
     ticket = board.ticket(order_id)
     if ticket is None or ticket.order is None:
         return ""
-    left = board.settings.undo_window_s - (now.mono - board.last_bump[1])
+    since = item[2] if item is not None else board.last_bump[1] if board.last_bump else now.mono
+    left = board.settings.undo_window_s - (now.mono - since)
     name = tile_text.escape(tile_text.clean(ticket.order.display_id, 24))
+    what = "item done" if item is not None else "part bumped" if board.is_station else "bumped"
     # the id first: on a narrow bar the end is what gets shortened
-    return f"[b]{name}[/b] bumped  ({max(0, int(left + 0.999))} s)"
+    return f"[b]{name}[/b] {what}  ({max(0, int(left + 0.999))} s)"
 
 
 def recall_entries(board: Board, now: Instant, tz: tzinfo | None) -> list[RecallEntry]:

@@ -16,7 +16,7 @@ from datetime import tzinfo
 from kds_device.domain.board import AgeClass, Board, Ticket
 from kds_device.domain.clock import Instant
 from kds_device.domain.layout import Segment
-from kds_device.domain.lines import TicketLine
+from kds_device.domain.lines import LineKind, TicketLine
 from kds_device.domain.order import OrderType
 from kds_device.domain.status import KDS_SENDABLE, OrderStatus
 from kds_device.ui import tile_text
@@ -51,6 +51,13 @@ class TileView:
     table: str
     source: str
     body: str
+    #: For each body row: the top-level item it belongs to (-1: none), so a tap on a row
+    #: of a station screen can mark that item done.
+    row_items: tuple[int, ...] = ()
+
+
+#: Expo's header word when every part of the order is done.
+ALL_READY = "ALL READY"
 
 
 def clock_view(board: Board, ticket: Ticket, now: Instant, tz: tzinfo | None) -> ClockView:
@@ -63,6 +70,8 @@ def clock_view(board: Board, ticket: Ticket, now: Instant, tz: tzinfo | None) ->
     due = tile_text.format_due(urgency, ticket.order.asap, tz)
     elapsed = urgency.elapsed_s
     timer = tile_text.format_timer(max(elapsed, 0.0)) if age is not AgeClass.UPCOMING else ""
+    if board.all_ready(ticket):  # expo: loud, in words and colour: send it
+        return ClockView(ALL_READY, timer, due, Palette.READY, "#ffffff", age)
     return ClockView(tile_text.age_word(age), timer, due, bg, fg, age)
 
 
@@ -112,7 +121,15 @@ def tile_view(
         table=table,
         source=source,
         body="\n".join(row for line in lines for row in rows(line, ticket.voided)),
+        row_items=tuple(
+            line.item if line.kind in _ITEM_KINDS else -1
+            for line in lines
+            for _row in rows(line, ticket.voided)
+        ),
     )
+
+
+_ITEM_KINDS = (LineKind.ITEM, LineKind.MODIFIER, LineKind.REMARK)
 
 
 def kitchen_state(status: int) -> str:
