@@ -85,8 +85,8 @@ class Projection:
 
     @property
     def behind_min(self) -> int:
-        """Whole minutes behind, rounded up; 0 under a minute (no hint for seconds)."""
-        return math.ceil(self.behind_s / 60.0) if self.behind_s >= 60.0 else 0
+        """Whole minutes behind, to the nearest; 0 under a minute (no hint for seconds)."""
+        return math.floor(self.behind_s / 60.0 + 0.5) if self.behind_s >= 60.0 else 0
 
 
 def project(

@@ -169,6 +169,8 @@ class BoardApp(App):
         if changed:
             screen.render(changed)
         if screen.all_day_open != core.all_day_open:
+            if core.all_day_open:
+                screen.open_upcoming(False)  # one side panel at a time
             screen.open_all_day(core.all_day_open)
         if core.recall is None and screen.recall_open:
             screen.close_recall()
@@ -232,8 +234,18 @@ class BoardApp(App):
             self.core.page_button()
         elif name in ("late", "cancelled"):
             self.core.jump(name)
+        elif name == "upcoming":
+            self.toggle_upcoming()
         else:
             self.perform(Action(name))
+
+    def toggle_upcoming(self) -> None:
+        """The bar's "N upcoming" button: the UPCOMING panel, in the all-day panel's place."""
+        opening = not self.screen.upcoming_open
+        if opening and self.core.all_day_open:
+            self.core.close_panels(recall=False, all_day=True)
+        self.screen.open_upcoming(opening)
+        self.screen.render(set())
 
     def _on_key_down(
         self, _window: Any, keycode: int, _scan: int, text: str | None, *_a: Any
@@ -269,6 +281,7 @@ class BoardApp(App):
                 core.last_order_wall,
                 self.tz,
                 clock_note=self.clock_note(now),
+                cooks=self.device.pacing.cooks,
             )
         )
         self.screen.undo_bar.text = undo_text(self.board, now)

@@ -33,10 +33,11 @@ from kds_device.ui.offline_banner import OfflineBanner  # noqa: F401  (used in t
 from kds_device.ui.order_tile import OrderTile
 from kds_device.ui.recall_panel import RecallPanel
 from kds_device.ui.status_bar import StatusBar
-from kds_device.ui.status_view import RecallEntry, recall_entries
+from kds_device.ui.status_view import RecallEntry, recall_entries, upcoming_entries
 from kds_device.ui.theme import Metrics
 from kds_device.ui.tile_view import clock_view, tile_view
 from kds_device.ui.undo_bar import UndoBar
+from kds_device.ui.upcoming_panel import UpcomingPanel
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -94,6 +95,10 @@ class BoardScreen(FloatLayout):
         self._selected: str | None = None
         self.all_day_open = False
         self.all_day: AllDayPanel | None = None
+        #: Scheduled orders waiting for their start-by (in the all-day panel's place).
+        self.upcoming_open = False
+        self.upcoming: UpcomingPanel | None = None
+        self.on_upcoming_close: Callable[[], None] = lambda: self.open_upcoming(False)
         self.recall: RecallPanel | None = None
         self._laid_foot = 0.0
 
@@ -111,7 +116,7 @@ class BoardScreen(FloatLayout):
         """Recompute sizes for the window and lay the board out again (a resize, or the
         all-day panel taking one column)."""
         self.metrics = Metrics.for_window(
-            width, height, 1 if self.all_day_open else 0, self._foot_px()
+            width, height, 1 if self.all_day_open or self.upcoming_open else 0, self._foot_px()
         )
         m = self.metrics
         self.body_px = m.body_px
@@ -147,6 +152,12 @@ class BoardScreen(FloatLayout):
             bottom = m.gap_px + self._laid_foot
             self.all_day.size = (m.panel_px, m.height - m.bar_px - m.gap_px - bottom)
             self.all_day.pos = (m.width - m.panel_px - m.gap_px, bottom)
+        if self.upcoming is not None:  # the same place as the all-day panel (one at a time)
+            self.upcoming.font_px = max(16.0, m.body_px * 0.85)
+            self.upcoming.title_px = m.row_px * 1.5
+            bottom = m.gap_px + self._laid_foot
+            self.upcoming.size = (m.panel_px, m.height - m.bar_px - m.gap_px - bottom)
+            self.upcoming.pos = (m.width - m.panel_px - m.gap_px, bottom)
         if self.recall is not None:
             self.recall.font_px = m.body_px
             self.recall.button_px = max(m.touch_px, m.row_px * 2.6)
@@ -242,6 +253,8 @@ class BoardScreen(FloatLayout):
         self.empty_text = "" if self.tiles else "No open orders - new orders appear here"
         if self.all_day_open and self.all_day is not None:
             self.all_day.show(self.board.all_day())
+        if self.upcoming_open and self.upcoming is not None:
+            self.upcoming.show(upcoming_entries(self.board, self.tz))
 
     def tick(self, now: Instant) -> None:
         """The once-a-second update: timers, due times and header colours only."""
@@ -326,6 +339,21 @@ class BoardScreen(FloatLayout):
             self._add_panel(self.all_day)
         elif self.all_day is not None:
             self.remove_widget(self.all_day)
+        self.set_window_size(self.metrics.width, self.metrics.height)
+
+    def open_upcoming(self, on: bool) -> None:
+        """Show (or hide) the UPCOMING panel at the right of the board."""
+        if on == self.upcoming_open:
+            return
+        self.upcoming_open = on
+        self.status_bar.upcoming_on = on
+        if on:
+            if self.upcoming is None:
+                self.upcoming = UpcomingPanel()
+                self.upcoming.bind(on_close=lambda _panel: self.on_upcoming_close())
+            self._add_panel(self.upcoming)
+        elif self.upcoming is not None:
+            self.remove_widget(self.upcoming)
         self.set_window_size(self.metrics.width, self.metrics.height)
 
     def open_recall(self, entries: list[RecallEntry]) -> RecallPanel:

@@ -128,7 +128,9 @@ class OrderTile(Widget):
     def show_clock(self, clock: ClockView) -> None:
         """The timer, the due time and the header colour (the once-a-second update)."""
         if self.continued:
-            clock = ClockView("", "", "", clock.header_bg, clock.header_fg, clock.age)
+            clock = ClockView(
+                "", "", "", clock.header_bg, clock.header_fg, clock.age, clock.courier
+            )
         self._clock = clock
         self._fit_head()
         header = Palette.rgba(clock.header_bg)
@@ -151,7 +153,7 @@ class OrderTile(Widget):
             name="" if view.continued else view.name,
             table="" if view.continued else view.table,
             due=clock.due if clock and not view.continued else "",
-            source="" if view.continued else view.source,
+            source="" if view.continued else _courier_first(clock, view.source),
             voided=view.voided,
         )
         sizes = HeadSizes(
@@ -244,6 +246,14 @@ class OrderTile(Widget):
 
     def on_press_up(self, touch: Any) -> None:
         """Default handler (the board screen binds its own)."""
+
+
+def _courier_first(clock: ClockView | None, source: str) -> str:
+    """Row 3 with the courier's badge first ("courier 2 min · Uber Eats")."""
+    courier = clock.courier if clock is not None else ""
+    if not courier:
+        return source
+    return f"{courier} · {source}" if source else courier
 
 
 def _measure(text: str, font_px: float) -> float:

@@ -28,8 +28,8 @@ NARROW_PX = 1000  # below this the bar stacks: two-line information and link
 
 class StatusBar(BoxLayout):
     """Dispatches ``on_button(name)`` for "recall", "all_day", "page" (onwards, from the last
-    page back to the first), "page_previous", and "late" and "cancelled" (the counts of those
-    on other pages)."""
+    page back to the first), "page_previous", "late" and "cancelled" (the counts of those
+    on other pages), and "upcoming" (the scheduled orders' panel)."""
 
     info_text = StringProperty("")
     info_px = NumericProperty(18.0)  # smaller, on two lines, when one line has no room
@@ -42,6 +42,8 @@ class StatusBar(BoxLayout):
     next_px = NumericProperty(120.0)  # does not change as the page figures grow
     late_away_text = StringProperty("")  # "2 late," : a button, jumps to the first
     cancelled_away_text = StringProperty("")  # "1 cancelled on other pages": a button
+    upcoming_text = StringProperty("")  # "3 upcoming": a button, opens the UPCOMING panel
+    upcoming_on = BooleanProperty(False)
     font_px = NumericProperty(18.0)
     button_px = NumericProperty(64.0)
     all_day_on = BooleanProperty(False)
@@ -83,6 +85,12 @@ class StatusBar(BoxLayout):
             if view.late_count
             else "0 late"
         )
+        if view.behind:  # never shortened: the manager's hint to turn on busy mode
+            narrow = self.width < NARROW_PX  # "behind +12 min" under the late count
+            behind = view.behind.replace("falling behind: ", "behind ") if narrow else view.behind
+            sep = "\n" if narrow else "  "
+            self.late_text += f"{sep}[color={Palette.WARN}][b]{behind}[/b][/color]"
+        self.upcoming_text = f"{view.upcoming} upcoming" if view.upcoming else ""
         link = view.link
         if view.pending:
             unsent = f"{view.pending} unsent"

@@ -3,12 +3,14 @@ escalating link alarm. Pure (no Kivy): tested on their own."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from kds_device.domain.attention import elsewhere
 from kds_device.domain.board import Board
 from kds_device.domain.clock import Instant
+from kds_device.domain.pacing import behind_text
 from kds_device.domain.roles import RoleKind
 from kds_device.runtime.messages import Link, LinkChanged
 from kds_device.ui import tile_text
@@ -31,6 +33,8 @@ class StatusView:
     late_elsewhere: int = 0  # late tickets on other pages (a touch target: jump there)
     cancelled_elsewhere: int = 0  # cancelled tickets on other pages
     clock_note: str = ""  # "CLOCK NOT SYNCED", "CLOCK 11 h SLOW"; "" when the clock is right
+    upcoming: int = 0  # scheduled tickets waiting for their start-by (the UPCOMING panel)
+    behind: str = ""  # "falling behind: +12 min" (kds_device.domain.pacing), "" on pace
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ def status_view(
     last_order: datetime | None,
     tz: tzinfo | None,
     clock_note: str = "",
+    cooks: Mapping[str, int] | None = None,
 ) -> StatusView:
     workable = [t for t in board.open_tickets() if t.workable]
     pages = board.pages()
@@ -113,6 +118,8 @@ def status_view(
         late_elsewhere=len(late_away),
         cancelled_elsewhere=len(cancelled_away),
         clock_note=clock_note,
+        upcoming=len(board.upcoming()),
+        behind=behind_text(board.pace.falling_behind(board, now, cooks)),
     )
 
 
@@ -220,3 +227,32 @@ class LinkAlarm:
         over_min = (down - self.alarm_s) / 60.0
         self._next = now_mono + max(5.0, 30.0 - 5.0 * over_min)
         return True
+
+
+@dataclass(frozen=True)
+class UpcomingEntry:
+    order_id: str
+    starts: str  # "19:05"
+    display_id: str  # plain (cleaned) text
+    kind: str  # "DELIVERY"
+    items: int
+
+
+def upcoming_entries(board: Board, tz: tzinfo | None) -> list[UpcomingEntry]:
+    """The tickets waiting UPCOMING, soonest first: when each starts, and what it is."""
+    entries = []
+    for ticket in board.upcoming():
+        order = ticket.order
+        start = board.pace.start_by(ticket, board.settings)
+        if order is None or start is None:
+            continue
+        entries.append(
+            UpcomingEntry(
+                ticket.order_id,
+                start.astimezone(tz).strftime("%H:%M"),
+                tile_text.clean(order.display_id, 24),
+                order.order_type.label.upper(),
+                sum(item.quantity for item in order.items),
+            )
+        )
+    return entries

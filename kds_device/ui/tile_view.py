@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import tzinfo
 
 from kds_device.domain.board import AgeClass, Board, Ticket
+from kds_device.domain.board_pace import READY
 from kds_device.domain.clock import Instant
+from kds_device.domain.courier import courier_text
 from kds_device.domain.layout import Segment
 from kds_device.domain.lines import LineKind, TicketLine
 from kds_device.domain.order import OrderType
@@ -33,6 +35,8 @@ class ClockView:
     header_bg: str
     header_fg: str
     age: AgeClass | None  # None for a voided ticket
+    #: The courier, first on row 3 ("courier 2 min", "courier here"); "" without one.
+    courier: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,9 +74,26 @@ def clock_view(board: Board, ticket: Ticket, now: Instant, tz: tzinfo | None) ->
     due = tile_text.format_due(urgency, ticket.order.asap, tz)
     elapsed = urgency.elapsed_s
     timer = tile_text.format_timer(max(elapsed, 0.0)) if age is not AgeClass.UPCOMING else ""
+    courier = courier_view(board, ticket, now)
+    if board.pace.courier_waiting(ticket):  # the courier is here, the food is not: loudest
+        return ClockView(COURIER_WAITING, timer, due, *Palette.COURIER_WAITING, age)
     if board.all_ready(ticket):  # expo: loud, in words and colour: send it
-        return ClockView(ALL_READY, timer, due, Palette.READY, "#ffffff", age)
-    return ClockView(tile_text.age_word(age), timer, due, bg, fg, age)
+        return ClockView(ALL_READY, timer, due, Palette.READY, "#ffffff", age, courier)
+    return ClockView(tile_text.age_word(age), timer, due, bg, fg, age, courier)
+
+
+#: The header word (with its own colour) while the courier waits for an order not ready.
+COURIER_WAITING = "COURIER WAITING"
+
+
+def courier_view(board: Board, ticket: Ticket, now: Instant) -> str:
+    """Row 3's courier badge (markup), "" without a courier or while COURIER WAITING says
+    it in the header."""
+    state = board.pace.courier_of(ticket)
+    if state is None or board.pace.courier_waiting(ticket):
+        return ""
+    ready = ticket.status >= READY
+    return f"[b]{courier_text(state, now.wall, ready)}[/b]"
 
 
 def tile_view(

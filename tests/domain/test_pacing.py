@@ -121,7 +121,8 @@ def test_more_cooks_catch_up_and_stations_are_separate() -> None:
 
 def test_under_a_minute_behind_says_nothing() -> None:
     assert behind_text(project([part("a", 0, 9.5, 10)], T0)) == ""
-    assert behind_text(project([part("a", 0, 8.9, 10)], T0)) == "falling behind: +2 min"
+    assert behind_text(project([part("a", 0, 8.9, 10)], T0)) == "falling behind: +1 min"
+    assert behind_text(project([part("a", 0, 8.4, 10)], T0)) == "falling behind: +2 min"
 
 
 def test_the_board_projects_its_open_parts(clock: FakeTime, orders: OrderGenerator) -> None:
