@@ -144,16 +144,19 @@ class OrderTile(Widget):
         view, clock = self._view, self._clock
         if view is None:
             return
+        # the courier ("COURIER 2 MIN", "COURIER WAITING") takes the order type's place in
+        # row 2 (bold, body size, whole): a courier says "delivery" already
+        courier = clock.courier if clock is not None and not view.voided else ""
         text = HeadText(
             display_id=view.display_id,
             marks=view.marks,
             word=clock.word if clock else "",
             timer=clock.timer if clock else "",
-            kind="" if view.continued else view.kind,
+            kind="" if view.continued else courier.upper() or view.kind,
             name="" if view.continued else view.name,
             table="" if view.continued else view.table,
             due=clock.due if clock and not view.continued else "",
-            source="" if view.continued else _courier_first(clock, view.source),
+            source="" if view.continued else view.source,
             voided=view.voided,
         )
         sizes = HeadSizes(
@@ -246,14 +249,6 @@ class OrderTile(Widget):
 
     def on_press_up(self, touch: Any) -> None:
         """Default handler (the board screen binds its own)."""
-
-
-def _courier_first(clock: ClockView | None, source: str) -> str:
-    """Row 3 with the courier's badge first ("courier 2 min · Uber Eats")."""
-    courier = clock.courier if clock is not None else ""
-    if not courier:
-        return source
-    return f"{courier} · {source}" if source else courier
 
 
 def _measure(text: str, font_px: float) -> float:

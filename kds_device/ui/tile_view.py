@@ -35,7 +35,7 @@ class ClockView:
     header_bg: str
     header_fg: str
     age: AgeClass | None  # None for a voided ticket
-    #: The courier, first on row 3 ("courier 2 min", "courier here"); "" without one.
+    #: The courier ("courier 2 min", "COURIER WAITING"), plain text for row 2; "" if none.
     courier: str = ""
 
 
@@ -75,25 +75,22 @@ def clock_view(board: Board, ticket: Ticket, now: Instant, tz: tzinfo | None) ->
     elapsed = urgency.elapsed_s
     timer = tile_text.format_timer(max(elapsed, 0.0)) if age is not AgeClass.UPCOMING else ""
     courier = courier_view(board, ticket, now)
+    word = tile_text.age_word(age)
     if board.pace.courier_waiting(ticket):  # the courier is here, the food is not: loudest
-        return ClockView(COURIER_WAITING, timer, due, *Palette.COURIER_WAITING, age)
+        return ClockView(word, timer, due, *Palette.COURIER_WAITING, age, courier)
     if board.all_ready(ticket):  # expo: loud, in words and colour: send it
         return ClockView(ALL_READY, timer, due, Palette.READY, "#ffffff", age, courier)
-    return ClockView(tile_text.age_word(age), timer, due, bg, fg, age, courier)
-
-
-#: The header word (with its own colour) while the courier waits for an order not ready.
-COURIER_WAITING = "COURIER WAITING"
+    return ClockView(word, timer, due, bg, fg, age, courier)
 
 
 def courier_view(board: Board, ticket: Ticket, now: Instant) -> str:
-    """Row 3's courier badge (markup), "" without a courier or while COURIER WAITING says
-    it in the header."""
+    """The courier's words for row 2 ("courier 2 min", "COURIER WAITING" while the order
+    is not ready), "" without a courier."""
     state = board.pace.courier_of(ticket)
-    if state is None or board.pace.courier_waiting(ticket):
+    if state is None:
         return ""
     ready = ticket.status >= READY
-    return f"[b]{courier_text(state, now.wall, ready)}[/b]"
+    return courier_text(state, now.wall, ready)
 
 
 def tile_view(

@@ -47,7 +47,8 @@ class UpcomingPanel(Widget):
                 shown.append(f"[color=#7fdcff][b]{more} more[/b][/color]")
                 self.text, self.hidden = "\n".join(shown), more
                 return
-            shown += [f"[b]starts {entry.starts}[/b]", self._what(entry)]
+            # the start time in the note colour: each entry's first row stands out
+            shown += [f"[color=#7fdcff][b]starts {entry.starts}[/b][/color]", self._what(entry)]
         self.text, self.hidden = "\n".join(shown), 0
 
     def _what(self, entry: UpcomingEntry) -> str:
