@@ -25,6 +25,8 @@ from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
+from kds_device.domain.timestamps import parse_timestamp
+
 log = logging.getLogger(__name__)
 
 
@@ -104,14 +106,28 @@ def read_courier(data: Mapping[str, Any], seq: int, now: datetime) -> CourierSta
     if not isinstance(status, int) or isinstance(status, bool) or status not in COURIER_STATUSES:
         log.info("courier event %s: status %r ignored", seq, status)
         return None
-    eta_min = data.get("etaMin")
-    eta = None
-    if isinstance(eta_min, int | float) and not isinstance(eta_min, bool) and 0 <= eta_min < 600:
-        eta = now + timedelta(minutes=float(eta_min))
+    eta = _eta(data, now)
     courier = data.get("courier")
     name = courier.get("name") if isinstance(courier, Mapping) else None
     name = " ".join(name.split())[:40] if isinstance(name, str) else ""
     return CourierState(CourierStatus(status), seq, eta, name)
+
+
+def _eta(data: Mapping[str, Any], now: datetime) -> datetime | None:
+    """When the courier is due at pickup: the gateway's ``etaAt`` (right even when the event
+    is applied late, after an outage), else ``etaMin`` from now; None when neither is sane."""
+    at = data.get("etaAt")
+    if isinstance(at, str):
+        try:
+            moment = parse_timestamp(at)
+        except ValueError:
+            moment = None
+        if moment is not None and abs((moment - now).total_seconds()) < 86400:
+            return moment
+    minutes = data.get("etaMin")
+    if isinstance(minutes, int | float) and not isinstance(minutes, bool) and 0 <= minutes < 600:
+        return now + timedelta(minutes=float(minutes))
+    return None
 
 
 class CourierBook:

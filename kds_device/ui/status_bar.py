@@ -24,6 +24,8 @@ SEPARATOR = "   "
 MIN_INFO_PX = 14.0
 BUTTON_PAD = 12.0
 NARROW_PX = 1000  # below this the bar stacks: two-line information and link
+UPCOMING = 5  # the info item of the upcoming count (narrow bar): beside the station, kept
+TOP = (3, 4, UPCOMING)  # the info items of the first row when the information takes two
 
 
 class StatusBar(BoxLayout):
@@ -90,7 +92,12 @@ class StatusBar(BoxLayout):
             behind = view.behind.replace("falling behind: ", "behind ") if narrow else view.behind
             sep = "\n" if narrow else "  "
             self.late_text += f"{sep}[color={Palette.WARN}][b]{behind}[/b][/color]"
-        self.upcoming_text = f"{view.upcoming} upcoming" if view.upcoming else ""
+        # a button; on a narrow bar (no room for one) beside the station, where the clock was:
+        # a tap on the information opens the panel then
+        count = f"{view.upcoming} upcoming" if view.upcoming else ""
+        self.upcoming_text = count if self.width >= NARROW_PX else ""
+        if count and self.width < NARROW_PX:
+            self._info.append((UPCOMING, f"[b]{count}[/b]", count))
         link = view.link
         if view.pending:
             unsent = f"{view.pending} unsent"
@@ -128,23 +135,33 @@ class StatusBar(BoxLayout):
         if text_width(SEPARATOR.join(p[2] for p in parts), big) <= room:
             self.info_px, self.info_text = big, SEPARATOR.join(p[1] for p in parts)
             return
-        station = _short(self._station, small, room)
+        beside = [SEPARATOR + p[2] for p in parts if p[0] == UPCOMING]  # kept with the station
+        station = _short(self._station, small, room - sum(text_width(b, small) for b in beside))
         two = [[(p if p[0] != 3 else (3, f"[b]{_escape(station)}[/b]", station)) for p in parts]]
         two.append([p for p in two[0] if p[0] != 4])  # without the clock
         for kept in two:
-            top = [p for p in kept if p[0] in (3, 4)]
-            bottom = [p for p in kept if p[0] not in (3, 4)]
+            top = [p for p in kept if p[0] in TOP]
+            bottom = [p for p in kept if p[0] not in TOP]
             while bottom and text_width(SEPARATOR.join(p[2] for p in bottom), small) > room:
                 bottom.remove(max(bottom, key=lambda p: p[0]))
             if text_width(SEPARATOR.join(p[2] for p in top), small) <= room:
                 lines = [SEPARATOR.join(p[1] for p in line) for line in (top, bottom) if line]
                 self.info_px, self.info_text = small, "\n".join(lines)
-                if len(bottom) == len([p for p in kept if p[0] not in (3, 4)]):
+                if len(bottom) == len([p for p in kept if p[0] not in TOP]):
                     return
         self.info_px = small
 
     def on_button(self, name: str) -> None:
         """Default handler (the app binds its own)."""
+
+    def on_touch_down(self, touch: Any) -> bool:
+        """On a narrow bar the upcoming count is in the information: a tap there opens the
+        UPCOMING panel (a wide bar has a button for it)."""
+        info = self.ids.info
+        if info.collide_point(*touch.pos) and any(p[0] == UPCOMING for p in self._info):
+            self.dispatch("on_button", "upcoming")
+            return True
+        return bool(super().on_touch_down(touch))
 
 
 def _short(station: str, px: float, room: float) -> str:

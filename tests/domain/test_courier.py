@@ -58,6 +58,15 @@ def test_the_eta_counts_down() -> None:
     assert courier_text(state, T0 + timedelta(minutes=4), False) == "courier due now"
 
 
+def test_the_gateways_eta_time_wins_over_minutes_from_a_late_apply() -> None:
+    at = (T0 + timedelta(minutes=3)).isoformat().replace("+00:00", "Z")
+    late = T0 + timedelta(minutes=1)  # applied a minute after the gateway journaled it
+    state = read_courier({"status": 84, "etaMin": 3, "etaAt": at}, 1, late)
+    assert state is not None and courier_text(state, late, False) == "courier 2 min"
+    junk = read_courier({"status": 84, "etaMin": 3, "etaAt": "soon"}, 1, late)
+    assert junk is not None and courier_text(junk, late, False) == "courier 3 min"
+
+
 def test_unknown_statuses_and_junk_are_ignored() -> None:
     for data in ({"status": 82}, {"status": "x"}, {"status": True}, {}, {"status": 70}):
         assert read_courier(data, 1, T0) is None

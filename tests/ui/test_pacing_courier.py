@@ -145,3 +145,20 @@ def test_the_bar_says_when_the_kitchen_falls_behind(board_app: BoardDriver) -> N
     send(board_app, events[2])
     board_app.advance(1)
     assert "falling behind: +4 min" in bar.late_text, bar.late_text
+
+
+def test_at_800x480_the_count_sits_beside_the_station_and_a_tap_opens_the_panel(
+    board_app: BoardDriver,
+) -> None:
+    from kivy.core.window import Window
+
+    Window.size = (800, 480)
+    board_app.wait_for(lambda: board_app.app.screen.metrics.width == 800, what="the resize")
+    later = board_app.orders.order(**promised(board_app, 90, asap=False))
+    send(board_app, received(later))
+    bar = board_app.app.screen.status_bar
+    board_app.advance(1)
+    assert bar.upcoming_text == "" and bar.ids.upcoming.width == 0  # no room for a button
+    assert "1 upcoming" in bar.info_text.split("\n")[0], bar.info_text
+    board_app.tap_widget(bar.ids.info, fx=0.2)
+    assert board_app.app.screen.upcoming_open
