@@ -95,8 +95,8 @@ prep_min = 0
     problems = [line[4:] for line in done.stderr.splitlines() if line.startswith("  - ")]
     assert f"{bad}: 5 problem(s), nothing changed:" in done.stderr
     assert problems == [
-        "default_station: station id 'Grill Station' must be a lower-case slug: a letter, then up to"
-        " 31 letters, digits, '-' or '_'",
+        "default_station: station id 'Grill Station' must be a lower-case slug: a letter,"
+        " then up to 31 letters, digits, '-' or '_'",
         "rule 1: unknown key 'plux' (expected also, name, plu, prep_min, station, stations, tags)",
         "rule 2: name '(oops' is not a valid regular expression: missing ), unterminated"
         " subpattern at position 0",
