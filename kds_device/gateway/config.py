@@ -247,6 +247,6 @@ def _stations_problems(stations: StationsConfig) -> list[str]:
         if value and value not in KDS_SENDABLE:
             problems.append(f"stations.{name} must be 0 (none) or one of {sorted(KDS_SENDABLE)}")
     chosen = [value for _, value in named if value]
-    if chosen != sorted(set(chosen)):
-        problems.append("stations: the statuses must rise: first part < all parts < expo")
+    if chosen != sorted(chosen):
+        problems.append("stations: the statuses must not fall: first part <= all parts <= expo")
     return problems
