@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from kds_device.domain.actions import Action
-from kds_device.domain.ticket import ItemChange, PartChange, StatusChange
 from kds_device.domain.lines import LineKind
 from kds_device.domain.roles import Role, RoleKind
+from kds_device.domain.ticket import ItemChange, PartChange, StatusChange
 from kds_device.runtime.board_core import BoardCore, NoView, PressStart
 from kds_device.runtime.messages import EventsArrived, RoleChanged
 from kds_device.sim.orders import OrderGenerator
