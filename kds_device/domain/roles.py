@@ -22,10 +22,10 @@ MAX_STATIONS = 32
 
 
 def check_station_id(value: object) -> str:
-    """A valid station id (lower-cased, stripped); ValueError saying why not."""
+    """``value`` when it is a valid station id; ValueError saying why not."""
     if not isinstance(value, str):
         raise ValueError(f"a station id must be a string, not {type(value).__name__}")
-    station = value.strip().lower()
+    station = value
     if not STATION_ID.fullmatch(station):
         raise ValueError(
             f"station id {value[:40]!r} must be a lower-case slug: a letter, then up to 31"
@@ -63,7 +63,7 @@ class Role:
     @classmethod
     def for_stations(cls, stations: Iterable[str]) -> Role:
         ids = [check_station_id(s) for s in stations]
-        if len(set(ids)) > MAX_STATIONS:
+        if len(ids) > MAX_STATIONS:
             raise ValueError(f"at most {MAX_STATIONS} stations per screen")
         return cls(RoleKind.STATIONS, frozenset(ids))
 
@@ -80,7 +80,7 @@ class Role:
         unknown = set(raw) - {"kind", "stations"}
         if unknown:
             raise ValueError(f"unknown role key(s): {', '.join(sorted(map(str, unknown)))}")
-        kind = raw.get("kind", RoleKind.ALL.value)
+        kind = raw.get("kind")
         try:
             found = RoleKind(kind)
         except ValueError:
@@ -90,7 +90,7 @@ class Role:
             if not isinstance(stations, list) or not stations:
                 raise ValueError("a stations role needs a non-empty list of stations")
             return cls.for_stations(stations)
-        if stations not in (None, []):
+        if "stations" in raw:
             raise ValueError(f"a {found.value} role has no stations")
         return cls(found)
 
@@ -99,8 +99,8 @@ class Role:
         """``all``, ``expo`` or ``stations:grill,fryer`` (as typed in a config or the CLI)."""
         kind, _, rest = text.strip().partition(":")
         kind = kind.strip().lower()
-        if kind == RoleKind.STATIONS.value:
-            return cls.for_stations(s for s in rest.split(",") if s.strip())
+        if kind == RoleKind.STATIONS.value:  # typed by people: any case, spaces around
+            return cls.for_stations(s.strip().lower() for s in rest.split(",") if s.strip())
         if rest.strip():
             raise ValueError(f"role {text[:40]!r}: only a stations role lists stations")
         try:

@@ -8,16 +8,16 @@ from kds_device.domain.roles import Role, RoleKind, station_title
 
 
 def test_role_json_round_trip_and_sorted_stations() -> None:
-    role = Role.for_stations(["grill", "Fryer "])
+    role = Role.for_stations(["grill", "fryer"])
     assert role.to_json() == {"kind": "stations", "stations": ["fryer", "grill"]}
     assert Role.from_json(role.to_json()) == role
     assert Role.from_json({"kind": "expo"}) == Role(RoleKind.EXPO)
-    assert Role.from_json({}) == Role() == Role(RoleKind.ALL)
+    assert Role.from_json({"kind": "all"}) == Role() == Role(RoleKind.ALL)
     assert Role().to_json() == {"kind": "all"}
 
 
 def test_role_text_forms() -> None:
-    assert Role.from_text("stations:grill, fryer") == Role.for_stations(["fryer", "grill"])
+    assert Role.from_text("stations:grill, Fryer") == Role.for_stations(["fryer", "grill"])
     assert Role.from_text(" EXPO ") == Role(RoleKind.EXPO)
     assert Role.from_text("all").to_text() == "all"
     assert Role.for_stations(["grill", "bar"]).to_text() == "stations:bar,grill"
@@ -36,6 +36,10 @@ def test_role_text_forms() -> None:
         {"kind": "expo", "stations": ["grill"]},
         {"kind": "all", "colour": "red"},
         {"kind": "stations", "stations": [3]},
+        {"kind": "stations", "stations": ["Grill"]},
+        {"kind": "stations", "stations": ["grill"] * 33},
+        {"kind": "expo", "stations": []},
+        {},
     ],
 )
 def test_junk_roles_are_refused(junk: object) -> None:
