@@ -66,6 +66,13 @@ def run_kitchen(args: argparse.Namespace) -> int:
         app = build_board_app(config, inbox, feed, data_dir=root / "expo", now=link.clock.now)
         app.title = "Kitchen display - Expo"
         app.clock_note = link.clock.note
+        if args.screenshot:  # expo's window, then the demo ends (and its stations with it)
+            from kivy.clock import Clock
+            from kivy.core.window import Window
+
+            from kds_device.demo import _schedule_screenshot
+
+            _schedule_screenshot(app, Path(args.screenshot), args.screenshot_after, Clock, Window)
         app.run()
     finally:
         for child in children:

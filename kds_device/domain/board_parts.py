@@ -103,11 +103,13 @@ class PartsMixin:
                 continue
             changed.add(ticket.order_id)
             was = ticket.bumped
-            if self.is_station:
+            sent = ticket.status >= self.settings.bump_status or ticket.status >= 90
+            if self.is_station:  # its parts done here, or the order sent out by expo
                 mine = self.my_stations(ticket)
-                ticket.bumped = bool(mine) and all(ticket.parts.part(s).done for s in mine)
+                parts_done = bool(mine) and all(ticket.parts.part(s).done for s in mine)
+                ticket.bumped = sent or parts_done
             else:
-                ticket.bumped = ticket.status >= self.settings.bump_status or ticket.status >= 90
+                ticket.bumped = sent
             if ticket.voided:
                 ticket.bumped = False
             if ticket.bumped and not was and ticket.finished_mono is None:
