@@ -114,9 +114,9 @@ def test_a_part_the_gateway_refuses_is_dropped_and_listed_not_retried(
     finally:
         outbox.stop()
     refused = outbox.database.rejected()
-    assert [(r[0], r[2].split(":")[0]) for r in refused] == [
-        (order_id, "404 unknown_item"),
-        (order_id, "404 unknown_station"),
+    assert [(r[0], r[1], r[2].split(": ")[:2]) for r in refused] == [
+        (order_id, 0, ["grill item 7 done", "404 unknown_item"]),
+        (order_id, 0, ["bar part done", "404 unknown_station"]),
     ]
     stations = [d["station"] for kind, d in _journaled(gateway, order_id) if kind == "order.part"]
     assert stations == ["grill"]
