@@ -82,7 +82,7 @@ class Role:
             raise ValueError(f"unknown role key(s): {', '.join(sorted(map(str, unknown)))}")
         kind = raw.get("kind")
         try:
-            found = RoleKind(kind)
+            found = RoleKind(kind if isinstance(kind, str) else "")
         except ValueError:
             raise ValueError(f"role kind must be all, expo or stations, not {kind!r}") from None
         stations = raw.get("stations")
