@@ -165,3 +165,43 @@ def test_a_screen_changes_role_from_the_gateway_without_enrolling_again(
     grill.wait_for(lambda: drink["orderId"] in grill.open_ids(), 15, "the shake on the bar")
     assert grill.board.role == Role.for_stations(["bar"])
     assert "Vanilla Shake" in " ".join(grill.lines(drink["orderId"]))
+
+
+FRIES_AT_GRILL = """
+default_station = "grill"
+[stations.grill]
+name = "Grill"
+[stations.fryer]
+name = "Fryer"
+[[rule]]
+station = "grill"
+plu = ["FRI-REG"]
+"""
+
+
+def test_a_routing_change_mid_service_touches_only_new_orders(
+    kitchen: tuple[HeadlessScreen, HeadlessScreen, HeadlessScreen],
+    deliverect: WebhookSender,
+    mqtt_gateway: GatewayProcess,
+    tmp_path: Path,
+) -> None:
+    grill, fryer, expo = kitchen
+    before = order("ord-before-1", item("FRI-REG", "Fries"), pickupTime=soon())
+    assert deliverect.send_order(before).ok
+    fryer.wait_for(lambda: before["orderId"] in fryer.open_ids(), 15, "fries on the fryer")
+    rules = tmp_path / "fries-at-grill.toml"
+    rules.write_text(FRIES_AT_GRILL, encoding="utf-8")
+    set_rules(mqtt_gateway, LOCATION, rules)
+    after = order("ord-after-1", item("FRI-REG", "Fries"), pickupTime=soon())
+    assert deliverect.send_order(after).ok
+    pump_all(
+        [grill, fryer, expo],
+        lambda: after["orderId"] in grill.open_ids() and after["orderId"] in expo.open_ids(),
+        15,
+        "the new order on the grill",
+    )
+    assert before["orderId"] in fryer.open_ids(), "the open ticket keeps its routing"
+    assert before["orderId"] not in grill.open_ids()
+    assert after["orderId"] not in fryer.open_ids()
+    assert any(line.startswith("Fryer") for line in expo.lines(before["orderId"]))
+    assert any(line.startswith("Grill") for line in expo.lines(after["orderId"]))
