@@ -148,7 +148,7 @@ def config_from_mapping(raw: Mapping[str, Any], config: DeviceConfig | None = No
     role = _get(display, "role", str, "", config, "display")
     if role:
         try:
-            settings.role = Role.parse(role)
+            settings.role = Role.from_text(role)
         except ValueError as error:
             _problem(config, f"display.role: {error}; using all")
     disp.fullscreen = _get(display, "fullscreen", bool, disp.fullscreen, config, "display")

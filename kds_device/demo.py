@@ -158,8 +158,21 @@ def run_demo(args: argparse.Namespace) -> int:
     if not getattr(args, "offline_demo", False):
         # The whole chain on loopback: simulated Deliverect -> gateway -> this board -> back.
         from kds_device.demo_chain import ChainFeed
+        from kds_device.demo_kitchen import SIM_RULES
+        from kds_device.domain.roles import RoleKind
 
-        feed = sink = ChainFeed(data_dir, inbox, args.rate, args.prefill, args.seed)
+        # a screen configured as a station or expo ([display] role) gets the simulator's
+        # station rules, so its orders are routed; the gateway knows it by that role
+        kitchen = config.board.role.kind is not RoleKind.ALL
+        feed = sink = ChainFeed(
+            data_dir,
+            inbox,
+            args.rate,
+            args.prefill,
+            args.seed,
+            rules=SIM_RULES if kitchen else None,
+            role=config.board.role if kitchen else None,
+        )
         link = None  # the device link reports the real state
     app = build_board_app(config, inbox, sink, data_dir=data_dir, link=link)
     if link is not None:

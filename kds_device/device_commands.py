@@ -117,7 +117,8 @@ def run_status(args: argparse.Namespace) -> int:
     for row in _read_rows(
         outbox, "SELECT order_id, status, error, at FROM rejected ORDER BY id DESC LIMIT 5"
     ):
-        lines.append(f"  refused:       {row[3]} order {row[0]} status {row[1]}: {row[2]}")
+        what = f"status {row[1]}" if row[1] else "request"  # a part or item: 0, said in the error
+        lines.append(f"  refused:       {row[3]} order {row[0]} {what}: {row[2]}")
     print("\n".join(lines))
     return 0 if enrolled else 1
 

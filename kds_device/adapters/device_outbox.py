@@ -173,6 +173,8 @@ class OutboxDatabase:
             )
 
     def reject(self, item: QueuedBump, error: str) -> None:
+        if not isinstance(item.change, StatusChange):  # say what it was (its status is 0)
+            error = f"{describe(item.change)}: {error}"
         with self._transaction() as db:
             db.execute("DELETE FROM outbox WHERE id = ?", (item.id,))
             db.execute(

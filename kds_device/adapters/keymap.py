@@ -172,6 +172,7 @@ DEFAULT_KEYMAP = KeyMap(
         "c": Action.ACKNOWLEDGE,
         "x": Action.CLEAR_ALL,
         "l": Action.NEXT_URGENT,
+        "d": Action.ITEM_DONE,  # a station screen: the selected ticket's next item is done
     }
 )
 

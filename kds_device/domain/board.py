@@ -148,7 +148,7 @@ class Board(PartsMixin):
 
     def recall_list(self) -> list[Ticket]:
         """Recently bumped tickets, newest first."""
-        done = [t for t in self._tickets.values() if t.order is not None and t.bumped]
+        done = [t for t in self._tickets.values() if t.order is not None and t.bumped and t.here]
         done.sort(key=lambda t: t.finished_mono or 0.0, reverse=True)
         return done[: self.settings.recall_limit]
 

@@ -14,17 +14,17 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from kds_device.domain.clock import Instant
-from kds_device.domain.events import Event
+from kds_device.domain.events import Event, EventType
 from kds_device.domain.lines import item_totals
 from kds_device.domain.parts import screen_lines, shown_here
 from kds_device.domain.roles import Role, RoleKind
 from kds_device.domain.ticket import BoardSettings, ItemChange, Outcome, PartChange, Ticket
 from kds_device.domain.timestamps import parse_timestamp
 
-#: Journal event types of issue 10 (``kds_device.domain.events``), by value.
-PART_EVENT = "order.part"
-ITEM_EVENT = "order.item"
-ROLE_EVENT = "device.role"
+#: The journal events of other screens' station work.
+PART_EVENT = EventType.ORDER_PART
+ITEM_EVENT = EventType.ORDER_ITEM
+ROLE_EVENT = EventType.DEVICE_ROLE
 
 
 class PartsMixin:
@@ -103,11 +103,13 @@ class PartsMixin:
                 continue
             changed.add(ticket.order_id)
             was = ticket.bumped
-            if self.is_station:
+            sent = ticket.status >= self.settings.bump_status or ticket.status >= 90
+            if self.is_station:  # its parts done here, or the order sent out by expo
                 mine = self.my_stations(ticket)
-                ticket.bumped = bool(mine) and all(ticket.parts.part(s).done for s in mine)
+                parts_done = bool(mine) and all(ticket.parts.part(s).done for s in mine)
+                ticket.bumped = sent or parts_done
             else:
-                ticket.bumped = ticket.status >= self.settings.bump_status or ticket.status >= 90
+                ticket.bumped = sent
             if ticket.voided:
                 ticket.bumped = False
             if ticket.bumped and not was and ticket.finished_mono is None:

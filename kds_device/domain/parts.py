@@ -17,13 +17,13 @@ from typing import Any
 
 from kds_device.domain.lines import LineKind, TicketLine
 from kds_device.domain.order import Order
-from kds_device.domain.roles import Role, RoleKind
+from kds_device.domain.roles import Role, RoleKind, station_title
+from kds_device.domain.routing import ALL_STATION, Routing
 from kds_device.domain.timestamps import parse_timestamp
 
 log = logging.getLogger(__name__)
 
-#: The one station of an order without routing: every screen shows it.
-ALL_STATION = "all"
+__all__ = ["ALL_STATION", "OrderRouting", "PartState", "Parts", "screen_lines", "shown_here"]
 
 
 @dataclass(frozen=True)
@@ -46,71 +46,30 @@ class OrderRouting:
 
     @classmethod
     def read(cls, raw: object, item_count: int, order_id: str = "") -> OrderRouting:
-        """The routing of an ``order.received`` event (None: unrouted); junk is logged and
-        read as unrouted."""
-        if raw is None:
+        """The routing of an ``order.received`` event, read with :meth:`Routing.from_json`
+        (leniently: none, or unreadable, is one part "all", the latter logged). An item the
+        routing does not list is made at every station of the order (never lost)."""
+        routing = Routing.from_json(raw)
+        if routing.problem:
+            log.warning("order %s: %s", order_id, routing.problem)
+        if routing.single:
             return cls.unrouted(item_count)
-        try:
-            return cls._parse(raw, item_count)
-        except (ValueError, TypeError) as error:
-            log.warning("order %s: routing unusable (%s); shown as one part", order_id, error)
-            return cls.unrouted(item_count)
-
-    @classmethod
-    def _parse(cls, raw: object, item_count: int) -> OrderRouting:
-        if not isinstance(raw, Mapping):
-            raise ValueError("routing is not an object")
-        entries = raw.get("items")
-        if not isinstance(entries, list):
-            raise ValueError("routing.items is not a list")
-        items: dict[int, tuple[str, ...]] = {}
-        for entry in entries:
-            if not isinstance(entry, Mapping):
-                raise ValueError("a routing item is not an object")
-            index, stations = entry.get("index"), entry.get("stations")
-            if not isinstance(index, int) or isinstance(index, bool) or index < 0:
-                raise ValueError(f"routing item index {index!r}")
-            if not isinstance(stations, list) or not stations:
-                raise ValueError(f"routing item {index}: no stations")
-            items[index] = tuple(dict.fromkeys(_station(s) for s in stations))
-        missing = [i for i in range(item_count) if i not in items]
-        if missing:
-            raise ValueError(f"items {missing} have no station")
-        stations = tuple(sorted({s for i in range(item_count) for s in items[i]}))
-        names = raw.get("names") or {}
-        prep = raw.get("prepMin") or {}
         return cls(
-            items={i: items[i] for i in range(item_count)},
-            stations=stations or (ALL_STATION,),
-            names={
-                str(k): str(v)[:40] for k, v in names.items() if isinstance(v, str) and v.strip()
-            }
-            if isinstance(names, Mapping)
-            else {},
-            prep_min={
-                str(k): v
-                for k, v in prep.items()
-                if isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 24 * 60
-            }
-            if isinstance(prep, Mapping)
-            else {},
-            raw=dict(raw),
+            items={i: routing.stations_of(i) for i in range(item_count)},
+            stations=tuple(sorted(routing.stations)),
+            names=dict(routing.names),
+            prep_min=dict(routing.prep_min),
+            raw=routing.to_json(),
         )
 
     def name(self, station: str) -> str:
-        return self.names.get(station) or station.replace("-", " ").replace("_", " ").title()
+        return self.names.get(station) or station_title(station)
 
     def stations_of(self, item: int) -> tuple[str, ...]:
         return self.items.get(item, (ALL_STATION,))
 
     def items_at(self, station: str) -> list[int]:
         return [i for i, stations in self.items.items() if station in stations]
-
-
-def _station(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"station {value!r}")
-    return value.strip().lower()[:32]
 
 
 @dataclass

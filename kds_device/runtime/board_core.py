@@ -139,7 +139,7 @@ class BoardCore:
         self.store: BoardStore | None = None
         self.order = EventOrder()
         self._saved_seq = 0
-        self._saved_role = str(self.board.role)
+        self._saved_role = self.board.role.to_text()
         self.outbox_pending = 0
         self.last_order_wall: datetime | None = None
         self.recall: RecallState | None = None
@@ -188,10 +188,10 @@ class BoardCore:
         if not saved:
             return
         try:
-            self.board.set_role(Role.parse(saved))
+            self.board.set_role(Role.from_text(saved))
         except ValueError:
             log.warning("saved role %r unreadable; keeping %s", saved, self.board.role)
-        self._saved_role = str(self.board.role)
+        self._saved_role = self.board.role.to_text()
 
     def close(self) -> None:
         self.persist()  # what was shown and not yet saved
@@ -303,7 +303,7 @@ class BoardCore:
 
     def _save(self, outcome: Outcome) -> bool:
         ids = outcome.changed - {PAGE_CHANGED}
-        role = str(self.board.role)
+        role = self.board.role.to_text()
         if self.store is None or not (
             ids or outcome.removed or self.last_seq != self._saved_seq or role != self._saved_role
         ):

@@ -233,17 +233,23 @@ def _plain(frags: Sequence[Frag]) -> str:
     return "".join(f.text for f in frags)
 
 
-def row_markup(row: Sequence[Frag], lead: int, base: str) -> str:
+def row_markup(row: Sequence[Frag], lead: int, base: str, strike: bool = False) -> str:
     """One row as markup. ``lead`` fragments (prefix or indent) stay as they are; a row with
-    right-to-left text is put in display order and drawn in the line's base style."""
+    right-to-left text is put in display order and drawn in the line's base style. ``strike``
+    strikes the row through from its first visible character (not through its indent)."""
     head, body = row[:lead], row[lead:]
     text = _plain(body)
     if is_rtl(text):
         body = [Frag(visual(text), base)]
     out = []
+    blank = 0  # leading fragments that are only indent
     for frag in (*head, *_merge(body)):
         start, end = STYLES[frag.style]
         out.append(f"{start}{font_markup(frag.text)}{end}")
+        if len(out) == blank + 1 and not frag.text.strip(" " + NBSP):
+            blank += 1
+    if strike:
+        return "".join(out[:blank]) + "[s]" + "".join(out[blank:]) + "[/s]"
     return "".join(out)
 
 
@@ -267,9 +273,10 @@ def line_rows(
     """The markup rows one ticket line is drawn in (``room`` px wide)."""
     prefix, words, base = line_parts(line, allergy, voided)
     rows = wrap(prefix, words, room, measure)
-    out = [row_markup(rows[0], len(prefix), base)]
-    out += [row_markup(row, 1, base) for row in rows[1:]]
-    if voided or (line.done and line.kind is not LineKind.PART):
+    done = line.done and not voided and line.kind is not LineKind.PART
+    out = [row_markup(rows[0], len(prefix), base, done)]
+    out += [row_markup(row, 1, base, done) for row in rows[1:]]
+    if voided:
         out = [f"[s]{row}[/s]" for row in out]
     return out
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from kds_device.domain.actions import Action
-from kds_device.domain.ticket import ItemChange, PartChange, StatusChange
 from kds_device.domain.lines import LineKind
 from kds_device.domain.roles import Role, RoleKind
+from kds_device.domain.ticket import ItemChange, PartChange, StatusChange
 from kds_device.runtime.board_core import BoardCore, NoView, PressStart
 from kds_device.runtime.messages import EventsArrived, RoleChanged
 from kds_device.sim.orders import OrderGenerator
@@ -166,6 +166,11 @@ def test_a_part_bumped_on_another_station_screen_leaves_this_one_and_comes_back(
     assert grill.board.ticket(order["orderId"]).recalled
     feed(grill, journal.status(order["orderId"], 70, source="device"))
     assert grill.board.open_tickets() == [], "sent out by expo: gone from the station"
+    fryer_only = kitchen_order(orders, ["fryer"])
+    feed(grill, journal.received(fryer_only, ["fryer"]))
+    feed(grill, journal.status(fryer_only["orderId"], 70, source="device"))
+    recall = [t.order_id for t in grill.board.recall_list()]
+    assert recall == [order["orderId"]], "an order never shown here is not in its recall list"
     assert sent(grill) == []
     grill.close()
 
