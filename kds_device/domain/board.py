@@ -405,7 +405,7 @@ class Board(PartsMixin):
                 Cancel(order_id=event.order_id, reason=reason if isinstance(reason, str) else ""),
                 now,
             )
-        if event.type == ORDER_COURIER:
+        if event.type == EventType.ORDER_COURIER:
             return self.pace.courier_event(self, event, now)
         if event.type == EventType.STATUS_CHANGED and event.order_id:
             status = data.get("status")
@@ -599,9 +599,6 @@ class Board(PartsMixin):
         self._open_cache = None
         self._pages = None
 
-
-#: The journal's courier event (kds_device.domain.events.EventType.ORDER_COURIER).
-ORDER_COURIER = "order.courier"
 
 #: The furthest back an order's own timestamps may start its clock (a wrong clock on either
 #: side must not make every ticket hours late).
