@@ -528,7 +528,6 @@ class Board(PartsMixin):
                 self.view_lines(ticket)
             self._tickets[ticket.order_id] = ticket
             self._arrivals = max(self._arrivals, ticket.arrival)
-        self.pace.restored()  # scheduled ones held again at the next release_due
         self._touched()
         self._ensure_selection()
 

@@ -42,7 +42,6 @@ class Pace:
     def __init__(self) -> None:
         self.courier = CourierBook()
         self._held: set[str] = set()  # scheduled tickets waiting for their start-by
-        self._recheck = False  # after a restore: find the tickets to hold again
 
     # ---- prep and start-by ------------------------------------------------------------
 
@@ -83,31 +82,25 @@ class Pace:
         self._held.discard(order_id)
 
     def release_due(self, board: Board, now: Instant) -> Outcome:
-        """Move the held tickets whose start-by has come to the board, with the new-order
-        chime (``Alert.ORDER_DUE``). After a restore the scheduled tickets are held again."""
-        outcome = Outcome()
-        if self._recheck:
-            self._recheck = False
-            for ticket in board.tickets():
-                if ticket.visible and not ticket.voided and self._upcoming(board, ticket, now):
-                    self._held.add(ticket.order_id)
-            outcome.changed.add(PAGE_KEY)
-        for order_id in sorted(self._held):
-            held = board.ticket(order_id)
-            if held is None or not held.visible or held.voided:
-                self._held.discard(order_id)
-                outcome.changed.add(order_id)
-            elif not self._upcoming(board, held, now):
-                self._held.discard(order_id)
-                outcome.changed.add(order_id)
+        """Tickets whose start-by has come join the board with the new-order chime
+        (``Alert.ORDER_DUE``); scheduled ones not held yet (after a restore, a role change)
+        are held, silently. The core calls this once a second."""
+        held = {t.order_id for t in board.tickets() if self._upcoming(board, t, now)}
+        outcome = Outcome(changed=held ^ self._held)
+        for order_id in sorted(self._held - held):
+            ticket = board.ticket(order_id)
+            if ticket is not None and ticket.visible and not ticket.voided:
                 outcome.alerts.append(Alert.ORDER_DUE)
+        self._held = held
         return outcome
 
-    def restored(self) -> None:
-        self._recheck = True
-
     def _upcoming(self, board: Board, ticket: Ticket, now: Instant) -> bool:
-        return ticket.order is not None and board.age_class(ticket, now) is AgeClass.UPCOMING
+        return (
+            ticket.order is not None
+            and ticket.visible  # shown on this screen (a station's own part), not bumped
+            and not ticket.voided
+            and board.age_class(ticket, now) is AgeClass.UPCOMING
+        )
 
     # ---- courier ------------------------------------------------------------------------
 
@@ -200,11 +193,6 @@ def _left(ticket: Ticket, station: str) -> float:
     if not items:
         return 1.0
     return sum(1 for i in items if i not in state.items_done) / len(items)
-
-
-#: Marker in ``Outcome.changed`` when every tile must be laid out again (the board's
-#: PAGE_CHANGED, repeated here to keep the import one way).
-PAGE_KEY = "<page>"
 
 
 def shows(settings: BoardSettings) -> Shows:

@@ -166,3 +166,18 @@ def test_a_station_screen_paces_its_own_part(clock: FakeTime, orders: OrderGener
     assert sorted(p.station for p in expo.pace.open_parts(expo)) == ["fryer", "grill"]
     at_expo.parts.part("fryer").done = True  # the fryer bumped its part
     assert [p.station for p in expo.pace.open_parts(expo)] == ["grill"]
+
+
+def test_a_station_counts_only_its_own_upcoming_orders(
+    clock: FakeTime, orders: OrderGenerator
+) -> None:
+    from kds_device.domain.roles import Role, RoleKind
+
+    grill = Board(BoardSettings(role=Role(RoleKind.STATIONS, frozenset({"grill"}))))
+    fryer_only = scheduled(orders, clock, 60)
+    both = scheduled(orders, clock, 70)
+    both["items"] = both["items"][:1] * 2
+    grill.apply_event(received(fryer_only, {"fryer": 6}), clock())
+    grill.apply_event(received(both, {"grill": 8, "fryer": 6}), clock())
+    assert [t.order_id for t in grill.upcoming()] == [both["orderId"]]
+    assert not grill.release_due(clock())  # nothing moves, nothing chimes
