@@ -68,6 +68,7 @@ class Board(PartsMixin):
         self.last_bump: tuple[str, float] | None = None  # (order id, mono) for undo
         #: Scheduled tickets held UPCOMING, prep times, couriers (kds_device.domain.board_pace).
         self.pace = Pace()
+        self.changes = 0  # counts changes to the tickets
 
     # ---- reading ------------------------------------------------------------------------
 
@@ -595,6 +596,7 @@ class Board(PartsMixin):
         )
 
     def _touched(self) -> None:
+        self.changes += 1  # (what was worked out from the tickets is stale)
         self._open_cache = None
         self._pages = None
 

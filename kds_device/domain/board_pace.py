@@ -32,6 +32,9 @@ from kds_device.domain.urgency import late_at
 if TYPE_CHECKING:
     from kds_device.domain.board import Board
 
+#: The falling-behind projection is worked out at most this often.
+PROJECT_EVERY_S = 1.0
+
 #: A ticket is ready (the courier may take it) from this status on.
 READY = int(OrderStatus.READY_FOR_PICKUP)
 
@@ -42,6 +45,7 @@ class Pace:
     def __init__(self) -> None:
         self.courier = CourierBook()
         self._held: set[str] = set()  # scheduled tickets waiting for their start-by
+        self._projection: tuple[float, tuple[int, dict[str, int]], Projection] | None = None
 
     # ---- prep and start-by ------------------------------------------------------------
 
@@ -176,7 +180,15 @@ class Pace:
     def falling_behind(
         self, board: Board, now: Instant, cooks: Mapping[str, int] | None = None
     ) -> Projection:
-        return project(self.open_parts(board), now.wall, cooks)
+        """The projection; the same one again within a second while the tickets did not
+        change (the bar asks after every pass; with 150 open tickets one takes a few ms)."""
+        key = (board.changes, dict(cooks or {}))
+        last = self._projection
+        if last is not None and last[1] == key and 0.0 <= now.mono - last[0] < PROJECT_EVERY_S:
+            return last[2]
+        projection = project(self.open_parts(board), now.wall, cooks)
+        self._projection = (now.mono, key, projection)
+        return projection
 
 
 def _left(ticket: Ticket, station: str) -> float:
