@@ -99,8 +99,11 @@ class Pace:
         return outcome
 
     def _upcoming(self, board: Board, ticket: Ticket, now: Instant) -> bool:
+        order = ticket.order
         return (
-            ticket.order is not None
+            order is not None
+            and not order.asap  # (only a scheduled order with a promise can wait)
+            and order.promised_time is not None
             and ticket.visible  # shown on this screen (a station's own part), not bumped
             and not ticket.voided
             and board.age_class(ticket, now) is AgeClass.UPCOMING
