@@ -24,7 +24,7 @@ from kds_device.domain.pacing import (
     project,
     start_by,
 )
-from kds_device.domain.roles import RoleKind
+from kds_device.domain.roles import Role, RoleKind
 from kds_device.domain.status import OrderStatus
 from kds_device.domain.ticket import AgeClass, Alert, BoardSettings, Outcome, Ticket
 from kds_device.domain.urgency import late_at
@@ -46,6 +46,10 @@ class Pace:
         self.courier = CourierBook()
         self._held: set[str] = set()  # scheduled tickets waiting for their start-by
         self._projection: tuple[float, tuple[int, dict[str, int]], Projection] | None = None
+        self._timings: dict[
+            str, tuple[Role, tuple[datetime, datetime, tuple[tuple[str, int], ...]]]
+        ]
+        self._timings = {}
 
     # ---- prep and start-by ------------------------------------------------------------
 
@@ -156,29 +160,43 @@ class Pace:
         self.courier.forget(ids)
         for order_id in ids:
             self._held.discard(order_id)
+            self._timings.pop(order_id, None)
 
     # ---- falling behind -----------------------------------------------------------------
 
     def open_parts(self, board: Board) -> list[OpenPart]:
         """This screen's open parts with a prep time (held UPCOMING ones too)."""
-        settings = board.settings
-        show = shows(settings)
         parts = []
         for ticket in board.tickets():
-            order = ticket.order
-            if order is None or not ticket.workable:
+            if ticket.order is None or not ticket.workable:
                 continue
-            prep = self.prep_min(ticket)
-            if not prep:
-                continue  # no prep time known: not in the projection
-            finish_by = late_at(order, ticket.arrived_wall, board.rules_for(ticket))
-            begin = self.start_by(ticket, settings) or ticket.arrived_wall
-            for station, minutes in sorted(prep.items()):
+            begin, finish_by, stations = self._timing(board, ticket)
+            for station, minutes in stations:
                 left = _left(ticket, station)
-                if (show is None or show(station)) and left > 0:
+                if left > 0:
                     work = 60.0 * minutes * left
                     parts.append(OpenPart(ticket.order_id, station, begin, finish_by, work))
         return parts
+
+    def _timing(
+        self, board: Board, ticket: Ticket
+    ) -> tuple[datetime, datetime, tuple[tuple[str, int], ...]]:
+        """A ticket's start-by, finish-by and this screen's (station, prep minutes): fixed
+        for the ticket and the screen's role, so worked out once for both."""
+        role = board.settings.role
+        known = self._timings.get(ticket.order_id)
+        if known is not None and known[0] == role:
+            return known[1]
+        order = ticket.order
+        assert order is not None
+        show = shows(board.settings)
+        prep = self.prep_min(ticket)
+        stations = tuple((s, m) for s, m in sorted(prep.items()) if show is None or show(s))
+        finish_by = late_at(order, ticket.arrived_wall, board.rules_for(ticket))
+        begin = self.start_by(ticket, board.settings) or ticket.arrived_wall
+        timing = (begin, finish_by, stations)
+        self._timings[ticket.order_id] = (role, timing)
+        return timing
 
     def falling_behind(
         self, board: Board, now: Instant, cooks: Mapping[str, int] | None = None
