@@ -162,3 +162,36 @@ def test_at_800x480_the_count_sits_beside_the_station_and_a_tap_opens_the_panel(
     assert "1 upcoming" in bar.info_text.split("\n")[0], bar.info_text
     board_app.tap_widget(bar.ids.info, fx=0.2)
     assert board_app.app.screen.upcoming_open
+
+
+def test_expo_and_a_station_show_the_courier(board_app: BoardDriver) -> None:
+    from kds_device.domain.roles import Role
+
+    board_app.data_dir = board_app.data_dir.parent / "expo"  # (a screen keeps its saved role)
+    board_app.start(board__role=Role.from_text("expo"))
+    app = board_app.app
+    order = board_app.orders.order(orderType=2, **promised(board_app, 15, asap=True))
+    order["items"] = order["items"][:1] * 2  # one item at the grill, one at the fryer
+    order_id = order["orderId"]
+    arrived = received(order, {"grill": 8, "fryer": 6})
+    done = [
+        Event(next_seq(), "loc", EventType.ORDER_PART, order_id, {"station": s, "done": True})
+        for s in ("fryer", "grill")
+    ]
+    send(board_app, arrived, *done)
+    tile = board_app.tile(order_id)
+    assert "ALL READY" in tile.clock_text + tile.due_text  # (the word, in row 1 or 2)
+    alerts = app.sounds.played["alert"]
+    send(board_app, courier(order_id, 85))
+    tile = board_app.tile(order_id)
+    assert "COURIER WAITING" in tile.who_text  # all parts done, not sent: still waiting
+    assert close(header_rgb(board_app, order_id), Palette.COURIER_WAITING[0])
+    assert app.sounds.played["alert"] == alerts + 1
+
+    reset_seq()
+    board_app.data_dir = board_app.data_dir.parent / "grill"
+    board_app.start(board__role=Role.from_text("stations:grill"))
+    order2 = board_app.orders.order(orderType=2, **promised(board_app, 25, asap=True))
+    order2["items"] = order2["items"][:1] * 2
+    send(board_app, received(order2, {"grill": 8, "fryer": 6}), courier(order2["orderId"], 83))
+    assert "COURIER EN ROUTE" in board_app.tile(order2["orderId"]).who_text
