@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from kds_device.domain.lines import LineKind, ticket_lines
+from kds_device.domain.lines import LineKind, glued, ticket_lines
 from kds_device.domain.order import parse_order
 from kds_device.domain.parts import OrderRouting, Parts, screen_lines, shown_here
 from kds_device.domain.roles import Role, RoleKind
@@ -94,3 +94,13 @@ def test_parts_survive_their_saved_form() -> None:
         again.part("fryer").done and again.part("fryer").done_wall == parts.part("fryer").done_wall
     )
     assert not Parts.from_json("junk", 2).routing.routed
+
+
+def test_expo_progress_and_a_station_hint_are_never_cut_from_their_lines() -> None:
+    base, parts = parts_of(["grill", "fryer"])
+    expo = screen_lines(base, parts, EXPO)
+    assert [line.kind for line in expo[:3]] == [LineKind.PART, LineKind.PART, LineKind.ITEM]
+    assert glued(expo)[:4] == [False, True, True, True], "progress rows stay with the first item"
+    station = screen_lines(base, parts, GRILL)
+    hint = [i for i, line in enumerate(station) if line.kind is LineKind.HINT]
+    assert hint and glued(station)[hint[0]]
