@@ -20,7 +20,7 @@ from kds_device.domain.timestamps import format_timestamp, parse_timestamp
 from kds_device.gateway.journal import Outcome, order_row
 
 if TYPE_CHECKING:
-    from kds_device.gateway.journal import Journal
+    from kds_device.gateway.ports import EventJournal
 
 COURIER_LABELS = {
     81: "delivery created",
@@ -97,7 +97,7 @@ def _name(body: Mapping[str, Any]) -> str:
 
 
 def record_courier(
-    journal: Journal, location_id: str, order_id: str, status: int, body: Mapping[str, Any]
+    journal: EventJournal, location_id: str, order_id: str, status: int, body: Mapping[str, Any]
 ) -> Outcome:
     """Journal a courier status of a known, live order; a repeat of the last one (same status,
     ETA and courier) changes nothing."""

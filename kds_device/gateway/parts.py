@@ -23,7 +23,7 @@ from kds_device.gateway.devices import Device
 from kds_device.gateway.outbox import StatusAnswer
 
 if TYPE_CHECKING:
-    from kds_device.gateway.journal import Journal
+    from kds_device.gateway.ports import EventJournal
 
 #: The reason sent to Deliverect with a derived status.
 POLICY_REASONS = {50: "started at a station", 60: "every station's part done"}
@@ -49,7 +49,7 @@ class PartChange:
 
 
 def record_part(
-    journal: Journal, device: Device, order_id: str, change: PartChange, policy: StatusPolicy
+    journal: EventJournal, device: Device, order_id: str, change: PartChange, policy: StatusPolicy
 ) -> StatusAnswer:
     """Apply a screen's part or item change; the answer says whether it changed anything,
     its seq, and which statuses the policy queued for Deliverect."""
@@ -169,7 +169,7 @@ def _already(progress: OrderProgress, change: PartChange) -> bool:
 
 
 def _derive(
-    journal: Journal,
+    journal: EventJournal,
     conn: Any,
     location: str,
     order_id: str,
