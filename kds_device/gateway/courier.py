@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from kds_device.domain.events import EventType
 from kds_device.domain.timestamps import format_timestamp, parse_timestamp
 from kds_device.gateway.journal import Outcome, order_row
+from kds_device.gateway.storage import FOR_UPDATE
 
 if TYPE_CHECKING:
     from kds_device.gateway.ports import EventJournal
@@ -104,7 +105,7 @@ def record_courier(
     now = time.time()
     data = courier_data(status, body, now)
     with journal.db.write() as conn:
-        row = order_row(conn, location_id, order_id)
+        row = order_row(conn, location_id, order_id, FOR_UPDATE[journal.db.engine])
         if row is None or not row["received"]:
             return Outcome("ignored", detail="order not seen")
         if row["voided"]:
