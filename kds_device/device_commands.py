@@ -107,6 +107,8 @@ def run_status(args: argparse.Namespace) -> int:
     lines.append(f"board:           {board}{'' if board.exists() else ' (not created yet)'}")
     lines.append(f"  last event seq: {last_seq if last_seq is not None else 'none'}")
     lines.append(f"  open tickets:  {open_count if open_count is not None else 0}")
+    role = _read_one(board, "SELECT value FROM meta WHERE key = 'role'")
+    lines.append(f"  role:          {role or 'all'}")
 
     outbox = outbox_path(directory)
     pending = _read_one(outbox, "SELECT COUNT(*) FROM outbox")

@@ -147,10 +147,21 @@ class Enrollment:
             "location": self.location_id,
             "name": self.name,
             "station": self.station,
+            "role": _role_text(self.role) + " (at enrollment)",
             "broker": broker,
             "gateway CA": self.ca_file or "the system's",
             "enrolled at": self.enrolled_at,
         }
+
+
+def _role_text(role: Mapping[str, Any] | None) -> str:
+    if role is None:
+        return "all"
+    kind = str(role.get("kind") or "all")
+    stations = role.get("stations")
+    if isinstance(stations, list) and stations:
+        return f"{kind}:{','.join(str(s) for s in stations)}"
+    return kind
 
 
 def enrollment_path(data_dir: Path) -> Path:

@@ -146,7 +146,7 @@ DEFAULT_KEYMAP = KeyMap(
         "numpad8": Action.START,
         "numpaddivide": Action.NEXT_URGENT,
         "numpad1": Action.RECALL,
-        "numpad0": Action.RECALL,
+        "numpad0": Action.ITEM_DONE,  # a station screen's item done (the big key)
         "numpad2": Action.UNDO,
         "numpaddecimal": Action.UNDO,
         "numpadadd": Action.PAGE_NEXT,

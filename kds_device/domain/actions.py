@@ -15,6 +15,7 @@ class Action(StrEnum):
     FIRST = "first"
     BUMP = "bump"
     START = "start"  # send "preparing"
+    ITEM_DONE = "item_done"  # a station screen: the selected ticket's next open item is done
     RECALL = "recall"  # open the recall list / restore the chosen ticket
     UNDO = "undo"
     PAGE_NEXT = "page_next"
@@ -23,7 +24,6 @@ class Action(StrEnum):
     ACKNOWLEDGE = "acknowledge"  # take a cancelled ticket away
     CLEAR_ALL = "clear_all"  # acknowledge every cancelled ticket
     NEXT_URGENT = "next_urgent"  # show the next late or cancelled ticket on another page
-    ITEM_DONE = "item_done"  # a station screen: the selected ticket's next open item is done
 
     @classmethod
     def parse(cls, name: str) -> Action:

@@ -74,8 +74,14 @@ class TicketLine:
 
 def glued(lines: Sequence[TicketLine]) -> list[bool]:
     """For each line: whether it must stay in the same column as the line before it (a
-    modifier or remark with its item: never cut from it by a column or page break)."""
-    return [line.kind in (LineKind.MODIFIER, LineKind.REMARK) for line in lines]
+    modifier or remark with its item: never cut from it by a column or page break; expo's
+    progress rows together and with the first item; a station's hint with the line above)."""
+    out = []
+    for index, line in enumerate(lines):
+        after_part = index > 0 and lines[index - 1].kind is LineKind.PART
+        stays = line.kind in (LineKind.MODIFIER, LineKind.REMARK, LineKind.HINT)
+        out.append(index > 0 and (stays or after_part))
+    return out
 
 
 def allergy_pattern(words: Iterable[str]) -> re.Pattern[str] | None:

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 from kds_device.domain.events import EventType
 from kds_device.domain.timestamps import format_timestamp, parse_timestamp
 from kds_device.gateway.journal import Outcome, order_row
+from kds_device.gateway.storage import FOR_UPDATE
 
 if TYPE_CHECKING:
-    from kds_device.gateway.journal import Journal
+    from kds_device.gateway.ports import EventJournal
 
 COURIER_LABELS = {
     81: "delivery created",
@@ -97,14 +98,14 @@ def _name(body: Mapping[str, Any]) -> str:
 
 
 def record_courier(
-    journal: Journal, location_id: str, order_id: str, status: int, body: Mapping[str, Any]
+    journal: EventJournal, location_id: str, order_id: str, status: int, body: Mapping[str, Any]
 ) -> Outcome:
     """Journal a courier status of a known, live order; a repeat of the last one (same status,
     ETA and courier) changes nothing."""
     now = time.time()
     data = courier_data(status, body, now)
     with journal.db.write() as conn:
-        row = order_row(conn, location_id, order_id)
+        row = order_row(conn, location_id, order_id, FOR_UPDATE[journal.db.engine])
         if row is None or not row["received"]:
             return Outcome("ignored", detail="order not seen")
         if row["voided"]:

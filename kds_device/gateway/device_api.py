@@ -146,12 +146,20 @@ def _role(raw: object) -> Role:
 def device_info() -> Reply:
     """Who this screen is: its name, location, role and the location's station names."""
     device: Device = g.device
+    found = services()
+    policy = found.config.stations
     return jsonify(
         id=device.id,
         name=device.name,
         locationId=device.location_id,
         role=device.role.to_json(),
-        stationNames=station_names(services().journal, device.location_id),
+        stationNames=station_names(found.journal, device.location_id),
+        # What the gateway sends for parts ([stations]); an expo bump should send "expo".
+        statuses={
+            "firstPart": policy.first_part_status,
+            "allParts": policy.all_parts_status,
+            "expo": policy.expo_status,
+        },
     )
 
 

@@ -11,14 +11,13 @@ import hashlib
 import json
 import logging
 import secrets
-import sqlite3
 import time
 import uuid
 from dataclasses import dataclass, field
 
 from kds_device.domain.roles import Role
 from kds_device.gateway.broker_accounts import BrokerAccounts, new_password
-from kds_device.gateway.db import Database, StorageUnavailable
+from kds_device.gateway.storage import Row, StorageUnavailable, Store
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +72,7 @@ def normalise_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
-def _device(row: sqlite3.Row) -> Device:
+def _device(row: Row) -> Device:
     return Device(
         row["id"],
         row["location_id"],
@@ -113,7 +112,7 @@ class Devices:
     rotation and revocation.
     """
 
-    def __init__(self, db: Database, accounts: BrokerAccounts | None = None) -> None:
+    def __init__(self, db: Store, accounts: BrokerAccounts | None = None) -> None:
         self.db = db
         self.accounts = accounts
         self._seen: dict[str, float] = {}

@@ -20,10 +20,12 @@ from kds_device.domain.events import Event, EventType
 from kds_device.domain.routing import ALL_STATION, Routing
 from kds_device.domain.status_policy import OrderProgress, StatusPolicy
 from kds_device.gateway.devices import Device
+from kds_device.gateway.journal import order_row
 from kds_device.gateway.outbox import StatusAnswer
+from kds_device.gateway.storage import FOR_UPDATE
 
 if TYPE_CHECKING:
-    from kds_device.gateway.journal import Journal
+    from kds_device.gateway.ports import EventJournal
 
 #: The reason sent to Deliverect with a derived status.
 POLICY_REASONS = {50: "started at a station", 60: "every station's part done"}
@@ -49,7 +51,7 @@ class PartChange:
 
 
 def record_part(
-    journal: Journal, device: Device, order_id: str, change: PartChange, policy: StatusPolicy
+    journal: EventJournal, device: Device, order_id: str, change: PartChange, policy: StatusPolicy
 ) -> StatusAnswer:
     """Apply a screen's part or item change; the answer says whether it changed anything,
     its seq, and which statuses the policy queued for Deliverect."""
@@ -63,7 +65,10 @@ def record_part(
         ).fetchone()
         if previous is not None:
             return StatusAnswer(200, json.loads(previous[0]))
-        row = _locked_order(conn, location, order_id)
+        # Locked: two screens' changes to one order take turns (on PostgreSQL each statement
+        # reads what was committed before it; without the lock both could miss the other's
+        # part and neither would make 60).
+        row = order_row(conn, location, order_id, FOR_UPDATE[journal.db.engine])
         if row is None or not row["received"]:
             return StatusAnswer(404, {"error": "unknown_order", "detail": "no such order here"})
         if row["voided"]:
@@ -103,16 +108,6 @@ def record_part(
     if body["accepted"]:
         journal.notifier.notify()
     return StatusAnswer(200, body)
-
-
-def _locked_order(conn: Any, location: str, order_id: str) -> Any:
-    """The order's row, locked for this transaction: two screens' changes to one order take
-    turns (PostgreSQL reads committed data per statement, so without the lock both could miss
-    the other's part and neither would make 60; SQLite has one writer anyway)."""
-    return conn.execute(
-        "UPDATE orders SET updated = updated WHERE location_id = ? AND order_id = ? RETURNING *",
-        (location, order_id),
-    ).fetchone()
 
 
 def _order_events(conn: Any, location: str, order_id: str) -> list[Event]:
@@ -169,7 +164,7 @@ def _already(progress: OrderProgress, change: PartChange) -> bool:
 
 
 def _derive(
-    journal: Journal,
+    journal: EventJournal,
     conn: Any,
     location: str,
     order_id: str,

@@ -21,7 +21,7 @@ from kds_device.domain.events import EventType
 from kds_device.domain.routing import RoutingRules, parse_rules, route_order
 
 if TYPE_CHECKING:
-    from kds_device.gateway.journal import Journal
+    from kds_device.gateway.ports import EventJournal
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def routing_data(
     return {"routing": route_order(payload, rules, version).to_json()}
 
 
-def set_rules(journal: Journal, location_id: str, rules: RoutingRules) -> tuple[int, int]:
+def set_rules(journal: EventJournal, location_id: str, rules: RoutingRules) -> tuple[int, int]:
     """Make ``rules`` the location's current rules: (version, seq of ``stations.rules``).
 
     UnknownLocation when the location never registered."""
@@ -120,11 +120,11 @@ def set_rules(journal: Journal, location_id: str, rules: RoutingRules) -> tuple[
     return version, seq
 
 
-def current_rules(journal: Journal, location_id: str) -> CurrentRules | None:
+def current_rules(journal: EventJournal, location_id: str) -> CurrentRules | None:
     return read_rules(journal.db.read(), location_id, journal.rules_cache)
 
 
-def station_names(journal: Journal, location_id: str) -> dict[str, str]:
+def station_names(journal: EventJournal, location_id: str) -> dict[str, str]:
     """Display names of the location's stations ({} before any rules are set)."""
     current = current_rules(journal, location_id)
     return {} if current is None else dict(current.rules.stations)

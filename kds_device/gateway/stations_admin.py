@@ -17,18 +17,17 @@ from kds_device.domain.events import EventType
 from kds_device.domain.roles import Role
 from kds_device.domain.routing import RulesError, parse_rules
 from kds_device.gateway.config import GatewayConfig
-from kds_device.gateway.db import Database
 from kds_device.gateway.devices import Device, device_from_row, role_text
-from kds_device.gateway.doorbell import bell_directory
 from kds_device.gateway.http_util import LOCATION_ID
 from kds_device.gateway.journal import Journal
 from kds_device.gateway.notifier import Notifier
 from kds_device.gateway.stations import current_rules, describe, set_rules
+from kds_device.gateway.stores import open_store
 
 
 def _journal(config: GatewayConfig) -> Journal:
-    path = Path(config.database.path)
-    return Journal(Database(path), Notifier(bell_directory(path, "journal"), "journal"))
+    store = open_store(config.database)
+    return Journal(store, Notifier(store.bell, "journal"))
 
 
 def _close(journal: Journal) -> None:

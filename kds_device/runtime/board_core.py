@@ -416,8 +416,9 @@ class BoardCore:
         settled = start.still_s >= self.config.display.tap_settle_s
         same = start.order_id == order_id and tuple(start.place) == tuple(place)
         if same and start.selected and settled and board.selected_on_page() == order_id:
-            if board.is_station and start.item >= 0 and item == start.item:
-                self.commit(board.toggle_item(item, self.now(), order_id))  # an item line
+            if board.is_station and start.item >= 0:  # an item line: that item, or nothing
+                if item == start.item:
+                    self.commit(board.toggle_item(item, self.now(), order_id))
             else:
                 self.commit(board.bump(self.now(), order_id))
         elif board.selected_id != order_id:

@@ -106,6 +106,9 @@ def test_item_done_by_tap_strikes_it_through_and_undo_takes_it_back(
     # not settled: nothing happens
     grill.press(PressStart(order_id, True, place, 0.1, item=1), order_id, place, 1)
     assert sent(grill) == []
+    # down on item 1, lifted on item 0: neither is marked, nothing is bumped
+    grill.press(PressStart(order_id, True, place, 5.0, item=1), order_id, place, 0)
+    assert sent(grill) == [] and grill.board.ticket(order_id).visible
     grill.press(PressStart(order_id, True, place, 5.0, item=1), order_id, place, 1)
     (change,) = sent(grill)
     assert change == ItemChange(order_id, "grill", 1, True, change.key)

@@ -18,6 +18,7 @@ from kds_device.domain.routing import (
     parse_rules,
     route_order,
 )
+from kds_device.sim.kitchen import sim_rules
 from kds_device.sim.menu import PRODUCTS
 from kds_device.sim.orders import OrderGenerator
 
@@ -349,7 +350,8 @@ def test_an_item_the_routing_does_not_list_shows_at_every_station() -> None:
 
 
 def test_the_simulators_rules_route_every_product_to_its_station() -> None:
-    rules = parse_rules(tomllib.loads(SIM_RULES.read_text(encoding="utf-8")))
+    rules = sim_rules()
+    assert rules == parse_rules(tomllib.loads(SIM_RULES.read_text(encoding="utf-8")))
     assert set(rules.stations) == {"grill", "fryer", "cold", "bar"}
     generator = OrderGenerator(seed=5)
     products = {p["plu"]: p for p in generator.products()}

@@ -222,6 +222,7 @@ def test_enrollment_role_device_endpoint_and_role_changes(
         "locationId": loc,
         "role": {"kind": "all"},
         "stationNames": {},
+        "statuses": {"firstPart": 50, "allParts": 60, "expo": 70},
     }
     set_rules(api, loc, write_rules(tmp_path))
     assert device_info(api, device)["stationNames"]["fryer"] == "Fryer"

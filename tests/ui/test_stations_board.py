@@ -185,3 +185,25 @@ def test_expo_shows_progress_all_ready_and_its_bump_sends_70_once(
     keys.tap("numpad5")
     board_app.frames(2)
     assert len(board_app.sink.changes) == 1, "70 is sent exactly once"
+
+
+def test_the_screen_takes_a_new_role_from_the_gateway_at_once(board_app: BoardDriver) -> None:
+    board_app.start(board__device_id="dev-1")
+    journal = Journal()
+    mixed = kitchen_order(board_app.orders, ["grill", "fryer"])
+    fryer = kitchen_order(board_app.orders, ["fryer"])
+    feed(
+        board_app,
+        journal.received(mixed, ["grill", "fryer"]),
+        journal.received(fryer, ["fryer"]),
+    )
+    assert {o for o, _first in board_app.app.screen.tiles} == {mixed["orderId"], fryer["orderId"]}
+    assert "Fryer item 1" in board_app.tile(mixed["orderId"]).body_text
+    feed(board_app, journal.role("dev-1", {"kind": "stations", "stations": ["grill"]}))
+    assert {o for o, _first in board_app.app.screen.tiles} == {mixed["orderId"]}
+    body = board_app.tile(mixed["orderId"]).body_text
+    assert "Fryer item 1" not in body and "+1 at Fryer" in body
+    assert "Grill" in board_app.app.screen.status_bar.ids.info.text
+    feed(board_app, journal.role("dev-1", {"kind": "expo"}))
+    assert "Fryer  0/1" in board_app.tile(fryer["orderId"]).body_text
+    assert "EXPO" in board_app.app.screen.status_bar.ids.info.text
