@@ -104,18 +104,19 @@ def set_rules(journal: EventJournal, location_id: str, rules: RoutingRules) -> t
     body = rules.to_json()
     text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
     with journal.db.write() as conn:
-        row = conn.execute(
-            "SELECT version FROM station_rules WHERE location_id = ?", (location_id,)
-        ).fetchone()
-        version = 1 if row is None else int(row[0]) + 1
+        # The version is taken (and the row locked) first, in one statement: two operators
+        # setting rules at once get two versions, on any store.
+        version = int(
+            conn.execute(
+                "INSERT INTO station_rules (location_id, version, body, updated)"
+                " VALUES (?, 1, ?, ?) ON CONFLICT (location_id) DO UPDATE SET"
+                " version = station_rules.version + 1, body = excluded.body,"
+                " updated = excluded.updated RETURNING version",
+                (location_id, text, now),
+            ).fetchone()[0]
+        )
         data = {"version": version, "rules": body}
         seq = journal.append(conn, location_id, EventType.STATIONS_RULES, None, data, now)
-        conn.execute(
-            "INSERT INTO station_rules (location_id, version, body, updated) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (location_id) DO UPDATE SET version = excluded.version,"
-            " body = excluded.body, updated = excluded.updated",
-            (location_id, version, text, now),
-        )
     journal.notifier.notify()
     return version, seq
 

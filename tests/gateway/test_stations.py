@@ -5,6 +5,7 @@ orders; screen roles (enrollment, `GET /api/v1/device`, `kds-gateway devices rol
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -264,3 +265,25 @@ def test_bad_roles_are_refused_with_a_reason(api: GatewayProcess, loc: str) -> N
     unknown = api.cli("devices", "role", "dev_nope", "--expo")
     assert unknown.returncode == 1 and "no device dev_nope" in unknown.stderr
     assert json.loads(json.dumps(unknown.stdout)) == ""
+
+
+def test_rules_set_at_once_by_two_operators_get_two_versions(
+    api: GatewayProcess, loc: str, tmp_path: Path
+) -> None:
+    api.register(loc)
+    device = api.enroll_device(loc)
+    path = write_rules(tmp_path)
+    runs: list[int] = []
+
+    def run() -> None:
+        runs.append(api.cli("stations", "set", "--location", loc, str(path)).returncode)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert runs == [0, 0, 0]
+    versions = sorted(e["data"]["version"] for e in events_of(api, device, "stations.rules"))
+    assert versions == [1, 2, 3]
+    assert "rules version 3 " in api.cli("stations", "show", "--location", loc).stdout

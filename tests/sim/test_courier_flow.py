@@ -135,3 +135,54 @@ def test_kds_sim_send_help_names_the_courier_options() -> None:
         cwd=Path(__file__).parent,
     )
     assert done.returncode == 0 and "--couriers" in done.stdout and "--courier-scale" in done.stdout
+
+
+@pytest.mark.timeout(120)
+def test_kds_sim_send_with_couriers(gateway: GatewayProcess, deliverect_sim: DeliverectSim) -> None:
+    """`kds-sim send --couriers`: each delivery order's courier comes (81..85) and, with no
+    ready (70) from the kitchen, waits at the restaurant."""
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("kds-sim")),
+            "send",
+            "--gateway",
+            gateway.base_url,
+            "--secret",
+            gateway.secret,
+            "--location",
+            LOC,
+            "--count",
+            "12",
+            "--rate",
+            "0",
+            "--duplicates",
+            "0",
+            "--cancels",
+            "0",
+            "--seed",
+            "4",
+            "--couriers",
+            deliverect_sim.base_url,
+            "--courier-scale",
+            "0.002",
+            "--courier-wait",
+            "8",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    device = gateway.enroll_device(LOC)
+    events = gateway.events(device, limit=1000)["events"]
+    deliveries = {
+        e["orderId"]
+        for e in events
+        if e["type"] == "order.received" and e["data"]["payload"]["orderType"] == 2
+    }
+    assert deliveries, "the seed gave no delivery order"
+    seen: dict[str, list[int]] = {}
+    for event in events:
+        if event["type"] == "order.courier":
+            seen.setdefault(event["orderId"], []).append(event["data"]["status"])
+    assert seen == {oid: [81, 83, 84, 85] for oid in deliveries}
