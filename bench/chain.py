@@ -9,7 +9,9 @@ seconds, alternating between the gateways. Each screen notes when each order fir
 it; afterwards every acknowledged order must have reached every screen of its location.
 
     .venv/bin/python bench/chain.py [--locations 200] [--screens 1000] [--rate 200]
-        [--seconds 20]
+        [--seconds 20] [--timing DIR]
+
+``--timing DIR``: each gateway worker writes where its time went (``bench/chain_timing.py``).
 
 The last line is one JSON object: ``webhooks_per_s`` (acknowledged, at the offered rate),
 ``order_to_device_p99_ms`` (webhook sent to screen, over every screen and order), ``screens``,
@@ -95,7 +97,7 @@ def start_mosquitto(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
 
 
 def start_gateway(
-    workdir: Path, name: str, url: str, mqtt_port: int, threads: int
+    workdir: Path, name: str, url: str, mqtt_port: int, threads: int, timing: str = ""
 ) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     home = workdir / name
@@ -110,11 +112,18 @@ def start_gateway(
         f'client_id = "kds-gateway-{name}"\n'
     )
     log = (home / "gateway.log").open("wb")
+    env = dict(os.environ)
+    if timing:  # each worker times its storage work (bench/chain_timing.py)
+        env["KDS_CHAIN_TIMING"] = timing
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(ROOT / "bench" / "chain_site"), env.get("PYTHONPATH", "")])
+        )
     process = subprocess.Popen(
         [str(Path(sys.executable).with_name("kds-gateway")), "--config", str(config), "serve"],
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        env=env,
     )
     wait_for_port(port, process, f"kds-gateway {name}")
     return process, port
@@ -302,6 +311,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--senders", type=int, default=2)
     parser.add_argument("--screen-processes", type=int, default=2)
+    parser.add_argument(
+        "--timing",
+        default="",
+        help="directory for each gateway worker's timings (see chain_timing)",
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="kds-chain-"))
     cluster = PostgresCluster.in_temp_dir("kds-chain-pg-", durable=True)
@@ -310,7 +324,7 @@ def main() -> int:
     broker, mqtt_port = start_mosquitto(workdir)
     long_pollers = args.screens // 2
     threads = long_pollers // 2 + 64  # each gateway holds half the long-polls, plus webhooks
-    gateways = [start_gateway(workdir, n, url, mqtt_port, threads) for n in ("a", "b")]
+    gateways = [start_gateway(workdir, n, url, mqtt_port, threads, args.timing) for n in ("a", "b")]
     ports = [port for _, port in gateways]
     children: list[multiprocessing.Process] = []
     try:

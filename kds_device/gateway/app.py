@@ -96,7 +96,7 @@ class Gateway:
                     self.journal,
                     self.config.mqtt,
                     self.holder,
-                    recheck_s=self.config.database.recheck_s,
+                    recheck_s=self.config.database.recheck_interval_s,
                 )
             )
         if self.config.outbox.enabled:

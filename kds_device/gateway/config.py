@@ -39,18 +39,34 @@ class ServerConfig:
     keyfile: str = ""
 
 
+#: ``database.recheck_s`` by store when not set (see :class:`DatabaseConfig`).
+RECHECK_SQLITE_S = 0.25
+RECHECK_POSTGRESQL_S = 5.0
+
+
 @dataclass
 class DatabaseConfig:
     path: str = "/var/lib/kds-gateway/gateway.db"
     prune_after_h: float = 48.0  # finished (voided or >= 90) orders are kept this long
     keep_max_h: float = 168.0  # any order, finished or not, is kept at most this long
     prune_every_s: float = 600.0
-    recheck_s: float = 0.25  # how soon a long-poll notices another process's writes
+    # How soon a long-poll notices another process's writes if its wake-up was lost; 0 = by
+    # store: SQLite RECHECK_SQLITE_S, PostgreSQL RECHECK_POSTGRESQL_S (NOTIFY wakes a long-poll
+    # of the location written; a re-read of every long-poll four times a second would cost
+    # thousands of queries a second with a chain's screens).
+    recheck_s: float = 0.0
     busy_timeout_s: float = 10.0  # a write waits this long for another's lock, then 503
     # A chain: "postgresql://user:pass@host/db" puts the gateway on PostgreSQL (several gateway
     # hosts on one database); empty = the SQLite file at ``path`` (one site).
     url: str = ""
     pool_size: int = 16  # PostgreSQL connections per gateway process, at most
+
+    @property
+    def recheck_interval_s(self) -> float:
+        """``recheck_s``, or the store's default when it is 0."""
+        if self.recheck_s > 0:
+            return self.recheck_s
+        return RECHECK_POSTGRESQL_S if self.url else RECHECK_SQLITE_S
 
 
 @dataclass

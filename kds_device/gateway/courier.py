@@ -118,7 +118,7 @@ def record_courier(
         if last is not None and _same(json.loads(last[0]), data):
             return Outcome("duplicate", detail="same courier status")
         seq = journal.append(conn, location_id, EventType.ORDER_COURIER, order_id, data, now)
-    journal.notifier.notify()
+    journal.notifier.notify(location_id)
     return Outcome("courier", seq)
 
 

@@ -15,6 +15,7 @@ now (the health endpoint).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import logging
 import os
@@ -51,6 +52,16 @@ T = TypeVar("T")
 MAX_IDLE_CONNECTIONS = 8
 #: The row the health check rewrites to prove the database takes writes.
 PROBE_CURSOR = "storage-probe"
+#: New bytes the health check writes beside the database: more than an order needs.
+SPACE_PROBE_BYTES = 65536
+#: What the health check's file write failing with an errno means.
+_SPACE_FAULTS = {
+    errno.ENOSPC: "full",
+    errno.EDQUOT: "full",
+    errno.EROFS: "readonly",
+    errno.EACCES: "readonly",
+    errno.EPERM: "readonly",
+}
 
 
 Queryable = Transaction  # the name this module used before the storage seam
@@ -208,7 +219,8 @@ class Database:
             self.pool.flush()  # connections opened during the fault go, whatever they are
 
     def check(self, max_age_s: float = 1.0, wait_s: float = 1.0) -> Fault | None:
-        """The storage's fault now, or None. Tries a one-row write, waiting at most ``wait_s``
+        """The storage's fault now, or None. Tries a one-row write and new space (see
+        ``_space_fault``), waiting at most ``wait_s``
         for the locks; while healthy at most every ``max_age_s``, while at fault each time
         (callers that queued behind a probe take its answer)."""
         asked = time.monotonic()
@@ -259,7 +271,26 @@ class Database:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
         finally:
             self._write_lock.release()
-        self._committed()
+        if self._space_fault() is None:
+            self._committed()
+
+    def _space_fault(self) -> str | None:
+        """A one-row write may fit in WAL pages the file already has while an order's pages do
+        not: the probe also writes a few orders' worth of new bytes beside the database (and
+        deletes them). The fault it found (recorded in ``health``), or None."""
+        probe = self.path.with_name(f".{self.path.name}.space-probe-{os.getpid()}")
+        try:
+            try:
+                with probe.open("wb", buffering=0) as out:
+                    out.write(bytes(SPACE_PROBE_BYTES))
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    probe.unlink()
+        except OSError as problem:
+            kind = _SPACE_FAULTS.get(problem.errno or 0, "io_error")
+            self.health.failed(kind, f"{probe.parent}: {problem.strerror}")
+            return kind
+        return None
 
     @contextmanager
     def _file_lock(self) -> Iterator[None]:
@@ -279,7 +310,7 @@ class Database:
                     return False
                 time.sleep(0.005)
 
-    def bell(self, kind: str, wake: Callable[[], None]) -> Bell | None:
+    def bell(self, kind: str, wake: Callable[[str | None], None]) -> Bell | None:
         """Wake-ups between the processes of this file: unix datagram doorbells beside it."""
         return Doorbell(bell_directory(self.path, kind), wake, kind)
 

@@ -258,14 +258,18 @@ def events() -> Reply:
         return error(400, "bad_request", str(problem))
     journal = found.journal
     deadline = time.monotonic() + wait
+    location = device.location_id
     while True:
-        generation = journal.notifier.generation
-        batch = journal.events_after(device.location_id, after, limit)
+        generation = journal.notifier.generation_of(location)
+        batch = journal.events_after(location, after, limit)
         left = deadline - time.monotonic()
         if batch or left <= 0 or found.stopping.is_set():
             break
-        # Woken at once by a commit in this process; others' commits within recheck_s.
-        journal.notifier.wait_past(generation, min(left, found.config.database.recheck_s))
+        # Woken by a commit of this location (any process or host) or by a stop; re-checked
+        # every recheck_s whatever happens.
+        journal.notifier.wait_past(
+            generation, min(left, found.config.database.recheck_interval_s), location
+        )
     first, last = journal.bounds(device.location_id)
     return jsonify(events=[e.to_json() for e in batch], lastSeq=last, firstSeq=first)
 

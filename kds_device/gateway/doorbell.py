@@ -64,7 +64,9 @@ def _own_directory(path: Path) -> None:
 class Doorbell:
     """This process's bell: a bound socket, its listening thread, and a socket to ring with."""
 
-    def __init__(self, directory: Path, on_ring: Callable[[], None], kind: str = "bell") -> None:
+    def __init__(
+        self, directory: Path, on_ring: Callable[[str | None], None], kind: str = "bell"
+    ) -> None:
         """Bind and start listening; raises ``OSError`` when the directory cannot be used."""
         self.directory = directory
         self.path = directory / f"{os.getpid()}-{secrets.token_hex(4)}{SUFFIX}"
@@ -98,8 +100,10 @@ class Doorbell:
     def closed(self) -> bool:
         return self._closed.is_set()
 
-    def ring(self) -> int:
-        """One datagram to every other bell in the directory; returns how many were sent."""
+    def ring(self, key: str | None = None) -> int:
+        """One datagram to every other bell in the directory; returns how many were sent.
+
+        It names no key (``key`` is ignored): a site's few processes and screens all wake."""
         if self._closed.is_set() or os.getpid() != self._pid:
             return 0  # closed, or a forked child that inherited this object without its thread
         try:
@@ -153,7 +157,7 @@ class Doorbell:
                 log.warning("doorbell: receiving failed; relying on re-checks", exc_info=True)
                 return
             if not self._closed.is_set():
-                self._on_ring()
+                self._on_ring(None)
 
     def close(self, timeout: float = 2.0) -> None:
         """Stop listening, remove the socket file. Idempotent."""

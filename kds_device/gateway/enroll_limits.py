@@ -54,29 +54,34 @@ class EnrollLimits:
             return None
         return max(1, math.ceil(until - now))
 
-    def failed(self, keys: Iterable[str]) -> None:
+    def failed(self, keys: Iterable[str]) -> dict[str, int]:
+        """Count one more failure for each of ``keys``; their counts now.
+
+        Each count is raised in one statement (an upsert that returns the new count), so
+        failures at once on any number of processes or hosts each count: PostgreSQL's
+        row lock (SQLite's one writer) makes the next one wait and add to this one's."""
         now = time.time()
         policy = self.policy
+        counts: dict[str, int] = {}
         with self.db.write() as conn:
             conn.execute("DELETE FROM enroll_attempts WHERE last < ?", (now - FORGET_AFTER_S,))
             for key in keys:
                 row = conn.execute(
-                    "SELECT failures, last FROM enroll_attempts WHERE key = ?", (key,)
+                    "INSERT INTO enroll_attempts (key, failures, blocked_until, last)"
+                    " VALUES (?, 1, ?, ?) ON CONFLICT (key) DO UPDATE SET failures = CASE"
+                    " WHEN enroll_attempts.last < ? THEN 1 ELSE enroll_attempts.failures + 1 END,"
+                    " last = excluded.last RETURNING failures",
+                    (key, now, now, now - FORGET_AFTER_S),
                 ).fetchone()
-                failures = 1
-                if row is not None and now - row["last"] < FORGET_AFTER_S:
-                    failures = int(row["failures"]) + 1
+                failures = counts[key] = int(row[0])
                 over = failures - policy.free_attempts
-                wait = 0.0
                 if over >= 0:
                     wait = min(policy.backoff_s * 2 ** min(over, 30), policy.backoff_max_s)
-                conn.execute(
-                    "INSERT INTO enroll_attempts (key, failures, blocked_until, last)"
-                    " VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET"
-                    " failures = excluded.failures, blocked_until = excluded.blocked_until,"
-                    " last = excluded.last",
-                    (key, failures, now + wait, now),
-                )
+                    conn.execute(
+                        "UPDATE enroll_attempts SET blocked_until = ? WHERE key = ?",
+                        (now + wait, key),
+                    )
+        return counts
 
     def succeeded(self, key: str) -> None:
         with self.db.write() as conn:

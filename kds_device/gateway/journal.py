@@ -91,7 +91,7 @@ class Journal:
         now = time.time()
         outcome = self.db.run(lambda conn: self._receive(conn, location_id, order_id, payload, now))
         if outcome.seq is not None:
-            self.notifier.notify()
+            self.notifier.notify(location_id)
         return outcome
 
     def _receive(
@@ -143,7 +143,7 @@ class Journal:
         now = time.time()
         outcome = self.db.run(lambda conn: self._void(conn, location_id, order_id, reason, now))
         if outcome.seq is not None:
-            self.notifier.notify()
+            self.notifier.notify(location_id)
         return outcome
 
     def _void(
@@ -220,7 +220,7 @@ class Journal:
                 {"status": status, "source": "deliverect"},
                 now,
             )
-        self.notifier.notify()
+        self.notifier.notify(location_id)
         return Outcome("status", seq)
 
     def sync_products(self, location_id: str, products: Sequence[Any]) -> Outcome:
@@ -236,7 +236,7 @@ class Journal:
             seq = self.append(
                 conn, location_id, EventType.PRODUCTS_SYNCED, None, {"count": len(products)}, now
             )
-        self.notifier.notify()
+        self.notifier.notify(location_id)
         return Outcome("synced", seq)
 
     def products(self, location_id: str) -> list[Any] | None:
@@ -366,7 +366,19 @@ class Journal:
     ) -> int:
         """Append one event inside the caller's transaction; returns its seq.
 
-        The caller must call ``notifier.notify()`` after committing."""
+        The caller must call ``notifier.notify(location_id)`` after committing."""
+        at = format_timestamp(datetime.fromtimestamp(now, tz=UTC))
+        if self.db.engine == "postgresql":
+            # One round trip: the seq taken and the event written by one statement.
+            row = conn.execute(
+                "WITH taken AS (UPDATE locations SET last_seq = last_seq + 1 WHERE id = ?"
+                " RETURNING last_seq) INSERT INTO events (location_id, seq, type, order_id,"
+                " data, at, created) SELECT ?, last_seq, ?, ?, ?, ?, ? FROM taken RETURNING seq",
+                (location_id, location_id, kind.value, order_id, _dumps(data), at, now),
+            ).fetchone()
+            if row is None:
+                raise UnknownLocation(location_id)
+            return int(row[0])
         row = conn.execute(
             "UPDATE locations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
             (location_id,),
@@ -374,7 +386,6 @@ class Journal:
         if row is None:
             raise UnknownLocation(location_id)
         seq = int(row[0])
-        at = format_timestamp(datetime.fromtimestamp(now, tz=UTC))
         conn.execute(
             "INSERT INTO events (location_id, seq, type, order_id, data, at, created)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -100,7 +100,7 @@ def record_device_status(
             (device.id, order_id, key, json.dumps(body), now),
         )
     if accepted:
-        journal.notifier.notify()
+        journal.notifier.notify(device.location_id)
     return StatusAnswer(200, body)
 
 

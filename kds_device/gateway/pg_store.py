@@ -6,7 +6,7 @@ writer at a time, PostgreSQL gets from row locks: an event's ``seq`` comes from
 ``UPDATE locations SET last_seq = last_seq + 1 ... RETURNING`` in the event's own transaction,
 so writers of one location queue on that row and ``seq`` stays gap-free on any number of hosts;
 outbox rows are claimed ``FOR UPDATE SKIP LOCKED``; leases and cursors are rows.
-Wake-ups between processes and hosts are ``LISTEN``/``NOTIFY`` (:class:`NotifyBell`).
+Wake-ups between processes and hosts are ``LISTEN``/``NOTIFY`` (:mod:`pg_notify`).
 
 Storage faults (the server gone, read-only, disk full, a lock held too long) become
 :class:`~kds_device.gateway.storage.StorageUnavailable`, so the HTTP layer answers 503 just as
@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -29,6 +28,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from kds_device.gateway.pg_notify import NotifyBell
 from kds_device.gateway.pg_schema import MIGRATIONS, SCHEMA_VERSION
 from kds_device.gateway.storage import (
     Fault,
@@ -44,10 +44,10 @@ T = TypeVar("T")
 
 #: The row the health check rewrites to prove the database takes writes.
 PROBE_CURSOR = "storage-probe"
+#: The health check's table, made and dropped in each probe: its first row needs new space.
+PROBE_TABLE = "kds_storage_probe"
 #: Held while migrating, so gateways starting together migrate once.
 MIGRATION_LOCK = 0x6B6473  # "kds"
-#: How long a bell waits before reconnecting its LISTEN connection after losing it.
-RECONNECT_S = 1.0
 
 #: SQLSTATEs (or their two-character class) that mean "the storage, not the statement".
 _FAULTS = {
@@ -239,7 +239,8 @@ class PostgresStore:
             return job(tx)
 
     def check(self, max_age_s: float = 1.0, wait_s: float = 1.0) -> Fault | None:
-        """The storage's fault now, or None: a one-row write, waiting at most ``wait_s``;
+        """The storage's fault now, or None: a write that needs new space (a row updated and a
+        new table's first page), waiting at most ``wait_s``;
         while healthy at most every ``max_age_s``, while at fault each time."""
         asked = time.monotonic()
         with self._probe_lock:
@@ -262,9 +263,14 @@ class PostgresStore:
                 " DO UPDATE SET value = excluded.value",
                 (PROBE_CURSOR, int(time.time())),
             )
+            # A row that fits where the last one was proves nothing about space: a full disk
+            # fails only writes that need a new page. A fresh (temporary, so in the database's
+            # own tablespace and nobody else's way) table needs one for its first row.
+            conn.execute(f"CREATE TEMPORARY TABLE {PROBE_TABLE} (probe INTEGER) ON COMMIT DROP")
+            conn.execute(f"INSERT INTO {PROBE_TABLE} VALUES (1)")
         self.health.succeeded()
 
-    def bell(self, kind: str, wake: Callable[[], None]) -> NotifyBell:
+    def bell(self, kind: str, wake: Callable[[str | None], None]) -> NotifyBell:
         return NotifyBell(self.url, f"kds_{kind}", wake)
 
     def close(self) -> None:
@@ -303,81 +309,3 @@ class PostgresStore:
             if version != SCHEMA_VERSION:
                 conn.execute("DELETE FROM schema_version")
                 conn.execute("INSERT INTO schema_version VALUES (%s)", (SCHEMA_VERSION,))
-
-
-class NotifyBell:
-    """Wake-ups through ``LISTEN``/``NOTIFY`` on ``channel``: every gateway process on every
-    host listening there is woken by a ring (its own rings are ignored).
-
-    One thread listens on a connection of its own (reconnecting when it is lost, and waking
-    its waiters then, since rings may have been missed); rings are sent by a second thread so
-    a ring never blocks a request, and rings that pile up while one is sent go out as one. A
-    lost ring costs latency only: every waiter re-checks the database periodically."""
-
-    def __init__(self, url: str, channel: str, wake: Callable[[], None]) -> None:
-        self.url = url
-        self.channel = channel
-        self._wake = wake
-        self._token = secrets.token_hex(8)
-        self._closed = threading.Event()
-        self._pending = threading.Event()
-        self._listening = threading.Event()
-        self.sent = 0
-        self._listener = threading.Thread(
-            target=self._listen, name=f"{channel}-listen", daemon=True
-        )
-        self._sender = threading.Thread(target=self._send, name=f"{channel}-ring", daemon=True)
-        self._listener.start()
-        self._sender.start()
-        self._listening.wait(5.0)
-
-    def ring(self) -> int:
-        if self._closed.is_set():
-            return 0
-        self._pending.set()
-        return 1
-
-    def close(self, timeout: float = 2.0) -> None:
-        self._closed.set()
-        self._pending.set()
-        self._sender.join(timeout)
-        self._listener.join(timeout)
-
-    def _connect(self) -> psycopg.Connection[Any]:
-        return psycopg.connect(self.url, autocommit=True, connect_timeout=5)
-
-    def _listen(self) -> None:
-        while not self._closed.is_set():
-            try:
-                with self._connect() as conn:
-                    conn.execute(f"LISTEN {self.channel}")
-                    self._listening.set()
-                    self._wake()  # whatever was rung while we were not listening
-                    while not self._closed.is_set():
-                        for note in conn.notifies(timeout=0.5):
-                            if note.payload != self._token:
-                                self._wake()
-            except psycopg.Error as problem:
-                log.debug("%s: listening failed (%s); again shortly", self.channel, problem)
-                self._closed.wait(RECONNECT_S)
-
-    def _send(self) -> None:
-        conn: psycopg.Connection[Any] | None = None
-        while True:
-            self._pending.wait()
-            if self._closed.is_set():
-                break
-            self._pending.clear()
-            try:
-                if conn is None or conn.closed:
-                    conn = self._connect()
-                conn.execute("SELECT pg_notify(%s, %s)", (self.channel, self._token))
-                self.sent += 1
-            except psycopg.Error as problem:
-                log.debug("%s: ring not sent (%s)", self.channel, problem)
-                if conn is not None:
-                    conn.close()
-                conn = None
-                self._closed.wait(RECONNECT_S)
-        if conn is not None:
-            conn.close()

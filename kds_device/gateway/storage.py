@@ -146,7 +146,9 @@ class Transaction(Protocol):
 class Bell(Protocol):
     """Carries a wake-up to the other gateway processes (and hosts) of one database."""
 
-    def ring(self) -> object: ...
+    def ring(self, key: str | None = None) -> object:
+        """Wake the others' waiters of ``key`` (None: all of them)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -175,8 +177,9 @@ class Store(Protocol):
         """The storage's fault now (tries a tiny write), or None."""
         ...
 
-    def bell(self, kind: str, wake: Callable[[], None]) -> Bell | None:
-        """A channel that calls ``wake`` when another process rings ``kind``."""
+    def bell(self, kind: str, wake: Callable[[str | None], None]) -> Bell | None:
+        """A channel that calls ``wake(key)`` when another process rings ``kind`` (``key`` as
+        it was rung, or None when the channel cannot tell)."""
         ...
 
     def describe(self) -> str:

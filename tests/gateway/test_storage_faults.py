@@ -26,11 +26,10 @@ from kds_device.sim.orders import OrderGenerator
 from tests.fixtures.deliverect_sim import DeliverectSim
 from tests.fixtures.gateway import EnrolledDevice, GatewayProcess
 from tests.fixtures.mosquitto import wait_until
-from tests.fixtures.storage_faults import FAULTS, StorageFaultMaker
+from tests.fixtures.pg_cluster import PostgresCluster
+from tests.fixtures.storage_faults import FAULTS, PgDiskFull, StorageFaultMaker
 from tests.gateway.contract import Contract
 
-#: Faults of a SQLite file (read-only, full disk, I/O error, lock).
-STORES = ("sqlite",)
 pytestmark = pytest.mark.timeout(180)
 
 SENDERS = 4
@@ -197,6 +196,7 @@ def fault(request: pytest.FixtureRequest) -> Iterator[StorageFaultMaker]:
     maker.cleanup()
 
 
+@pytest.mark.stores("sqlite")  # faults of a SQLite file (read-only, full, I/O error, lock)
 def test_the_gateway_survives_a_storage_fault_and_forgets_it(
     fault: StorageFaultMaker,
     make_gateway: Callable[..., GatewayProcess],
@@ -219,6 +219,33 @@ def test_the_gateway_survives_a_storage_fault_and_forgets_it(
     finally:
         traffic.stop.set()
         gateway.stop()  # before the fault's clean-up unmounts its directory
+
+
+@pytest.mark.stores("postgresql")  # read-only and a server gone: see test_postgres.py
+def test_the_gateway_survives_a_full_postgresql_disk_and_forgets_it(
+    make_gateway: Callable[..., GatewayProcess],
+    deliverect_sim: DeliverectSim,
+    postgres: PostgresCluster,
+    loc: str,
+) -> None:
+    """The database's tablespace fills up under a running gateway: 503 with ``storage:
+    full`` for orders and on ``/health`` (whose probe needs new space too, not just a row
+    that fits where it was), nothing acknowledged lost, healthy again once space is freed."""
+    fault = PgDiskFull(postgres)
+    gateway: GatewayProcess | None = None
+    try:
+        fault.prepare(PgDiskFull.mount_point())
+        gateway = make_gateway(deliverect=deliverect_sim, settings=SETTINGS, database=fault.url)
+        gateway.register(loc)
+        traffic = Traffic(gateway, loc, gateway.enroll_device(loc))
+        try:
+            _survive(fault, gateway, deliverect_sim, traffic)
+        finally:
+            traffic.stop.set()
+    finally:
+        if gateway is not None:
+            gateway.stop()
+        fault.cleanup()
 
 
 def _survive(
