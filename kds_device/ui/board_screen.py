@@ -20,7 +20,7 @@ from kivy.lang import Builder
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 
-from kds_device.domain.board import PAGE_CHANGED, Board, Ticket
+from kds_device.domain.board import PAGE_CHANGED, Board
 from kds_device.domain.clock import Instant
 from kds_device.domain.layout import Segment
 from kds_device.domain.lines import TicketLine, allergy_pattern
@@ -68,8 +68,8 @@ class BoardScreen(FloatLayout):
         tz: tzinfo | None = None,
         **kw: Any,
     ) -> None:
+        register_fonts()  # before any label (the status bar's too) opens a font
         super().__init__(**kw)
-        register_fonts()  # before any label draws a name in another script
         self.board = board
         self._now = now
         self.channels = channels
@@ -88,7 +88,6 @@ class BoardScreen(FloatLayout):
         self.tiles: dict[Key, OrderTile] = {}
         self._placed: dict[Key, _Placed] = {}
         self._pool: list[OrderTile] = []
-        self._rows: dict[str, list[int]] = {}
         self._counter: RowCounter | None = None
         self._selected: str | None = None
         self.all_day_open = False
@@ -119,7 +118,6 @@ class BoardScreen(FloatLayout):
         self.status_bar.apply_metrics(m)
         self.undo_bar.font_px = m.body_px
         self._counter = RowCounter(m.body_px, m.text_px, self.allergy)
-        self._rows = {}
         self.board.set_layout(m.layout, self._counter)
         for tile in [*self.tiles.values(), *self._pool]:
             tile.apply_metrics(m)
@@ -156,14 +154,6 @@ class BoardScreen(FloatLayout):
         counter = self._counter
         return counter.rows(line, voided) if counter else [tile_text.escape(line.text)]
 
-    def _line_rows(self, ticket: Ticket) -> list[int]:
-        rows = self._rows.get(ticket.order_id)
-        if rows is None:
-            counter = self._counter
-            rows = [counter(line) if counter else 1 for line in ticket.lines]
-            self._rows[ticket.order_id] = rows
-        return rows
-
     def _layout_page(self) -> dict[Key, _Placed]:
         m = self.metrics
         spec = self.board.layout_spec
@@ -176,7 +166,7 @@ class BoardScreen(FloatLayout):
                 ticket = self.board.ticket(segment.order_id)
                 if ticket is None:
                     continue
-                rows = segment.rows(spec, self._line_rows(ticket))
+                rows = segment.rows(spec, self.board.line_rows(ticket))
                 height = rows * m.row_px
                 y = top - used - height
                 head = spec.continued_header_rows if segment.continued else spec.header_rows

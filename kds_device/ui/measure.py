@@ -7,6 +7,7 @@ gets is the number of rows drawn."""
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 
 from kivy.core.text import Label as CoreLabel
 
@@ -16,6 +17,7 @@ from kds_device.ui.fonts import register_fonts
 from kds_device.ui.scripts import font_runs
 
 SLACK = 0.95  # Kivy's markup may draw a hair wider than the sum of its runs
+ROWS_KEPT = 1024  # lines (drawn, or drawn struck through) whose rows a RowCounter keeps
 
 
 class RunMeasure:
@@ -57,17 +59,26 @@ class RowCounter:
         self.allergy = allergy
         self.width_px = max(40.0, width_px * SLACK)
         self.measure = RunMeasure(font_px)
-        self._rows: dict[tuple[TicketLine, bool], list[str]] = {}
+        #: The rows of recently drawn or counted lines, least recently used first. The board
+        #: keeps each open ticket's row counts itself; this only spares re-wrapping the lines
+        #: of tiles drawn again, so it holds a few pages' worth, not every line ever seen.
+        self._rows: OrderedDict[tuple[TicketLine, bool], list[str]] = OrderedDict()
 
     def rows(self, line: TicketLine, voided: bool = False) -> list[str]:
         key = (line, voided)
         known = self._rows.get(key)
         if known is None:
             known = line_rows(line, self.allergy, self.width_px, self.measure, voided)
-            if len(self._rows) > 5000:
-                self._rows.clear()
             self._rows[key] = known
+            if len(self._rows) > ROWS_KEPT:
+                self._rows.popitem(last=False)
+        else:
+            self._rows.move_to_end(key)
         return known
+
+    def __len__(self) -> int:
+        """Lines whose rows are kept."""
+        return len(self._rows)
 
     def __call__(self, line: TicketLine) -> int:
         return max(len(self.rows(line)), len(self.rows(line, voided=True)))
