@@ -17,6 +17,10 @@ from kds_device.ui.fonts import register_fonts
 from kds_device.ui.scripts import font_runs
 
 SLACK = 0.95  # Kivy's markup may draw a hair wider than the sum of its runs
+#: Fallback fonts whose glyphs are as wide in bold as in regular (CJK: full-width, one em):
+#: measured in the regular face, plus 1 px a run (a space can be 1 px wider in bold), so
+#: the bold estimate does not open a second copy of a 2.5 MB font the board may never draw.
+WEIGHTLESS = frozenset({"KdsCJK"})
 ROWS_KEPT = 1024  # lines (drawn, or drawn struck through) whose rows a RowCounter keeps
 
 
@@ -34,15 +38,18 @@ class RunMeasure:
         label = self._labels.get(font)
         if label is None:
             extra = {"font_name": font} if font else {}
-            label = self._labels[font] = CoreLabel(font_size=self.font_px, bold=self.bold, **extra)
+            bold = self.bold and font not in WEIGHTLESS
+            label = self._labels[font] = CoreLabel(font_size=self.font_px, bold=bold, **extra)
         return label
+
+    def _run_px(self, font: str | None, run: str) -> float:
+        width = float(self._label(font).get_extents(run)[0])
+        return width + 1.0 if self.bold and font in WEIGHTLESS else width
 
     def __call__(self, text: str) -> float:
         known = self._cache.get(text)
         if known is None:
-            known = sum(
-                float(self._label(font).get_extents(run)[0]) for font, run in font_runs(text)
-            )
+            known = sum(self._run_px(font, run) for font, run in font_runs(text))
             if len(self._cache) < 20000:
                 self._cache[text] = known
         return known
