@@ -52,15 +52,18 @@ def register_fonts() -> set[str]:
 
 
 def share_fonts_across_fractions() -> bool:
-    """One open font per whole pixel size, as SDL_ttf draws it.
+    """One open font per file and whole pixel size, as SDL_ttf draws it.
 
-    Kivy's SDL2 text provider opens a font at ``int(font_size)`` but caches it under the size
-    as given, so 38.57 px, 38.0 px and markup's ``[size=38]`` each open their own copy of the
-    same 38 px font. Each copy costs memory (2.5 MB for Noto CJK, whose tables FreeType reads
-    into the heap; 0.1 MB for Roboto), and the cache holds 64 of them before it closes the
-    oldest, which then gets opened again at its next use. Keyed by the whole size, the board
-    keeps one font per size it really draws; what is drawn does not change. False where the
-    text provider is not SDL2's."""
+    Kivy's SDL2 text provider opens a font file at ``int(font_size)`` but caches it under the
+    size as given and the bold and italic flags, so 38.57 px, 38.0 px and markup's
+    ``[size=38]`` each open their own copy of the same 38 px font, and so do a bold and a
+    plain run of a font that has one file for both (Symbola), or an italic run of one whose
+    italic is its regular file (Noto CJK). The flags only choose the file (already in
+    ``font_name_r``); SDL_ttf is given no bold or italic style. Each copy costs memory (2.5
+    MB for Noto CJK, whose tables FreeType and HarfBuzz read into the heap; 0.1 MB for
+    Roboto), and the cache closes its oldest font past 64, to open it again at its next use.
+    Keyed by file and whole size, the board keeps one font per face it really draws; what is
+    drawn does not change. False where the text provider is not SDL2's."""
     from kivy.core.text import Label as CoreLabel
 
     try:
@@ -69,14 +72,12 @@ def share_fonts_across_fractions() -> bool:
         return False
     if not issubclass(CoreLabel, LabelSDL2):
         return False
-    LabelSDL2._get_font_id = _whole_px_font_id
+    LabelSDL2._get_font_id = _font_id
     return True
 
 
-def _whole_px_font_id(label: Any) -> str:
+def _font_id(label: Any) -> str:
+    """What SDL_ttf opens: the file, the whole size and the two styles it is given."""
     options = label.options
-    parts = [int(float(options["font_size"]))]
-    parts += [
-        options[name] for name in ("font_name_r", "bold", "italic", "underline", "strikethrough")
-    ]
-    return "|".join(str(part) for part in parts)
+    size = int(float(options["font_size"]))
+    return f"{size}|{options['font_name_r']}|{options['underline']}|{options['strikethrough']}"

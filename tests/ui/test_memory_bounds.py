@@ -44,6 +44,23 @@ def test_fractional_sizes_of_one_font_share_one_open_font() -> None:
     assert len(widths) == 1, "one font size draws them all"
 
 
+def test_bold_and_italic_runs_of_one_font_file_share_one_open_font() -> None:
+    """Noto CJK draws italic with its regular file, Symbola bold with its only file: the flags
+    choose the file, and one file at one size is opened once."""
+    from kivy.core.text import Label as CoreLabel
+
+    from kds_device.ui.fonts import register_fonts
+
+    register_fonts()
+    before = _font_files_open()
+    for bold, italic in ((False, False), (False, True)):
+        CoreLabel(font_size=43, font_name="KdsCJK", bold=bold, italic=italic).get_extents("山田")
+    for bold in (False, True):
+        CoreLabel(font_size=43, font_name="KdsSymbols", bold=bold).get_extents("\u2615")
+    opened = _font_files_open() - before
+    assert sum(opened.values()) <= 2, opened
+
+
 def test_a_row_counter_keeps_the_rows_of_a_few_pages_not_of_every_line() -> None:
     from kds_device.ui.measure import RowCounter
 
