@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from unicodedata import east_asian_width
 
 from kivy.core.text import Label as CoreLabel
 
@@ -17,11 +18,17 @@ from kds_device.ui.fonts import register_fonts
 from kds_device.ui.scripts import font_runs
 
 SLACK = 0.95  # Kivy's markup may draw a hair wider than the sum of its runs
-#: Fallback fonts whose glyphs are as wide in bold as in regular (CJK: full-width, one em):
-#: measured in the regular face, plus 1 px a run (a space can be 1 px wider in bold), so
-#: the bold estimate does not open a second copy of a 2.5 MB font the board may never draw.
-WEIGHTLESS = frozenset({"KdsCJK"})
+CJK_FONT = "KdsCJK"  # ui.scripts' fallback for CJK (Noto Sans CJK)
 ROWS_KEPT = 1024  # lines (drawn, or drawn struck through) whose rows a RowCounter keeps
+
+
+def _full_width(char: str) -> bool:
+    """One em wide in Noto CJK (Hangul's syllables are narrower, so they are measured)."""
+    return east_asian_width(char) in ("W", "F") and not (
+        0x1100 <= ord(char) <= 0x11FF
+        or 0x3130 <= ord(char) <= 0x318F
+        or 0xAC00 <= ord(char) <= 0xD7AF
+    )
 
 
 class RunMeasure:
@@ -38,13 +45,35 @@ class RunMeasure:
         label = self._labels.get(font)
         if label is None:
             extra = {"font_name": font} if font else {}
-            bold = self.bold and font not in WEIGHTLESS
-            label = self._labels[font] = CoreLabel(font_size=self.font_px, bold=bold, **extra)
+            label = self._labels[font] = CoreLabel(font_size=self.font_px, bold=self.bold, **extra)
         return label
 
     def _run_px(self, font: str | None, run: str) -> float:
-        width = float(self._label(font).get_extents(run)[0])
-        return width + 1.0 if self.bold and font in WEIGHTLESS else width
+        if font == CJK_FONT:
+            known = self._full_width_px(run)
+            if known is not None:
+                return known
+        return float(self._label(font).get_extents(run)[0])
+
+    def _full_width_px(self, run: str) -> float | None:
+        """A run of full-width CJK characters (and spaces) without opening the CJK font.
+
+        Noto CJK draws every full-width character (ideographs, kana, CJK punctuation and
+        full-width forms) one em wide in every weight, and SDL_ttf draws at the whole pixel
+        size, so such a run is that many times ``int(font_px)`` wide; a space is counted as
+        wide as Roboto's (wider than the CJK font's). Measured against the font this is exact
+        or 1 px wide. The font (2.5 MB per size) is then opened only where CJK is drawn, not
+        for every ticket measured. None for anything else (Hangul, half-width forms)."""
+        em = float(int(self.font_px))
+        total = 0.0
+        for char in run:
+            if char == " ":
+                total += float(self._label(None).get_extents(" ")[0])
+            elif _full_width(char):
+                total += em
+            else:
+                return None
+        return total
 
     def __call__(self, text: str) -> float:
         known = self._cache.get(text)

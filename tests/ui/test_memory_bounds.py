@@ -76,3 +76,32 @@ def test_a_row_counter_keeps_the_rows_of_a_few_pages_not_of_every_line() -> None
     assert counter.rows(lines[0]) == first
     recent = counter.rows(lines[-10])
     assert counter.rows(lines[-10]) is recent
+
+
+def test_measuring_cjk_text_opens_no_cjk_font_and_is_exact_or_wider() -> None:
+    """Full-width CJK is one em a character in Noto CJK: the paginator measures it without the
+    2.5 MB font (opened only where CJK is drawn), never narrower than drawn, at most 1 px wider."""
+    from kivy.core.text import Label as CoreLabel
+
+    from kds_device.ui.measure import RunMeasure
+    from kds_device.ui.scripts import font_runs
+
+    texts = [
+        "ネギ抜きでお願いします",
+        "さくら 山田",
+        "山田 太郎",
+        "東京（渋谷）、二階。",
+        "ＡＢＣ１２３",
+    ]
+    sizes = (17.3, 23.6, 29.2, 44.9)  # sizes no other test draws CJK at
+    before = _font_files_open()
+    widths = {(text, px): RunMeasure(px)(text) for text in texts for px in sizes}
+    assert not any("CJK" in name for name in _font_files_open() - before)
+    for (text, px), width in widths.items():
+        (font, run), *rest = font_runs(text)
+        assert font == "KdsCJK" and not rest, (text, font_runs(text))
+        drawn = max(
+            CoreLabel(font_name="KdsCJK", font_size=px, bold=bold).get_extents(run)[0]
+            for bold in (False, True)
+        )
+        assert 0 <= width - drawn <= 1, (text, px, width, drawn)
