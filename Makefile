@@ -5,9 +5,10 @@ PY := $(VENV)/bin/python
 # Xvfb + Mesa: the tests draw the board on a virtual screen; Mosquitto: the real broker the
 # tests start; mtdev: Kivy's touch input library; systemd: systemd-analyze verifies the units;
 # openssl: the site CA for the broker's TLS; fonts: the board's fallback fonts for names in
-# other scripts (deploy/provision.sh installs the same on a screen).
+# other scripts (deploy/provision.sh installs the same on a screen); postgresql: the gateway
+# tests run on both stores against a PostgreSQL 15 they start themselves.
 APT_PACKAGES := xvfb xauth libgl1 libgl1-mesa-dri libegl1 libmtdev1 mosquitto mosquitto-clients systemd \
-	openssl fonts-noto-core fonts-noto-cjk fonts-symbola fonts-dejavu-core
+	openssl fonts-noto-core fonts-noto-cjk fonts-symbola fonts-dejavu-core postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test system venv lint bench screenshot clean
@@ -42,6 +43,8 @@ $(VENV)/.installed: pyproject.toml
 bench: system venv
 	$(PY) bench/board.py
 	$(PY) bench/gateway_ingest.py
+	$(PY) bench/gateway_ingest.py --store postgresql
+	$(PY) bench/chain.py
 	$(PY) bench/latency.py
 	$(PY) bench/soak.py
 

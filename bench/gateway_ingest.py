@@ -1,10 +1,13 @@
 """Ingest benchmark: signed order webhooks against the gateway as it runs in production.
 
-Starts Mosquitto and ``kds-gateway serve`` (gunicorn gthread, SQLite WAL + synchronous=FULL,
-MQTT publisher and outbox on), then N concurrent keep-alive clients post unique signed orders
-for D seconds on loopback. The last line printed is one JSON object with the figures.
+Starts Mosquitto and ``kds-gateway serve`` (gunicorn gthread, MQTT publisher and outbox on)
+on SQLite (WAL + synchronous=FULL) or, with ``--store postgresql``, on a PostgreSQL 15 cluster
+started for the run in a temp dir (its durable defaults: fsync, synchronous_commit), then N
+concurrent keep-alive clients post unique signed orders for D seconds on loopback. The last
+line printed is one JSON object with the figures.
 
     .venv/bin/python bench/gateway_ingest.py [--clients 8] [--seconds 20] [--workers N]
+        [--store sqlite|postgresql]
 
 Workers and threads default to the gateway's own defaults (server.workers, server.threads).
 """
@@ -20,7 +23,6 @@ import os
 import shutil
 import signal
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -31,9 +33,15 @@ from typing import Any
 
 import psutil
 
-from kds_device.gateway.config import ServerConfig
+from kds_device.gateway.config import DatabaseConfig, ServerConfig
 from kds_device.gateway.hmac_auth import HEADER, sign
+from kds_device.gateway.stores import open_store
 from kds_device.sim.orders import OrderGenerator
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fixtures.pg_cluster import PostgresCluster  # noqa: E402  (the repository's root)
 
 LOCATION = "65f0c1a2b3c4d5e6f7a8b9d1"
 SECRET = "bench-secret"
@@ -76,7 +84,7 @@ def start_mosquitto(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
 
 
 def start_gateway(
-    workdir: Path, mqtt_port: int, workers: int | None, threads: int | None
+    workdir: Path, mqtt_port: int, workers: int | None, threads: int | None, url: str
 ) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     config = workdir / "gateway.toml"
@@ -84,7 +92,7 @@ def start_gateway(
         f'[server]\nbind = "127.0.0.1:{port}"\npublic_base_url = "http://127.0.0.1:{port}"\n'
         + (f"workers = {workers}\n" if workers else "")
         + (f"threads = {threads}\n" if threads else "")
-        + f'[database]\npath = "{workdir / "gateway.db"}"\n'
+        + f'[database]\npath = "{workdir / "gateway.db"}"\nurl = "{url}"\n'
         f'[deliverect]\nhmac_secret = "{SECRET}"\nbase_url = "http://127.0.0.1:9"\n'
         'client_id = "bench"\nclient_secret = "bench"\n'
         f'[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {mqtt_port}\n'
@@ -150,18 +158,41 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def mqtt_lag(db_path: Path, timeout: float = 15.0) -> int:
+def mqtt_lag(config: DatabaseConfig, timeout: float = 15.0) -> int:
     """Events not yet acknowledged by the broker, after giving the publisher ``timeout``."""
     deadline = time.monotonic() + timeout
     lag = -1
-    while time.monotonic() < deadline:
-        with sqlite3.connect(db_path) as conn:
-            newest = conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
-            row = conn.execute("SELECT value FROM cursors WHERE name = 'mqtt-publisher'").fetchone()
-        lag = newest - (row[0] if row else 0)
-        if lag == 0:
-            break
-        time.sleep(0.2)
+    store = open_store(config)
+    try:
+        while time.monotonic() < deadline:
+            # The publisher's saved position is (transaction id, event id): events past it.
+            rows = store.read().execute(
+                "SELECT name, value FROM cursors WHERE name LIKE 'mqtt-publisher%'"
+            )
+            cursor = {str(row[0]): int(row[1]) for row in rows}
+            if store.engine == "sqlite":
+                lag = (
+                    store.read()
+                    .execute(
+                        "SELECT COUNT(*) FROM events WHERE id > ?",
+                        (cursor.get("mqtt-publisher", 0),),
+                    )
+                    .fetchone()[0]
+                )
+            else:
+                lag = (
+                    store.read()
+                    .execute(
+                        "SELECT COUNT(*) FROM events WHERE (xid, id) > (?::text::xid8, ?)",
+                        (str(cursor.get("mqtt-publisher-xid", 0)), cursor.get("mqtt-publisher", 0)),
+                    )
+                    .fetchone()[0]
+                )
+            if lag == 0:
+                break
+            time.sleep(0.2)
+    finally:
+        store.close()
     return int(lag)
 
 
@@ -171,10 +202,18 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="kds-bench-"))
+    cluster: PostgresCluster | None = None
+    database = DatabaseConfig(path=str(workdir / "gateway.db"))
+    if args.store == "postgresql":
+        # Its own temp dir: the server runs as nobody when we are root, and must get in.
+        cluster = PostgresCluster.in_temp_dir("kds-bench-pg-", durable=True)
+        cluster.start()
+        database.url = cluster.create_database()
     broker, mqtt_port = start_mosquitto(workdir)
-    gateway, port = start_gateway(workdir, mqtt_port, args.workers, args.threads)
+    gateway, port = start_gateway(workdir, mqtt_port, args.workers, args.threads, database.url)
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         register = json.dumps({"accountId": "a", "locationId": LOCATION, "externalReference": "b"})
@@ -203,12 +242,15 @@ def main() -> int:
         latencies = sorted(x for lat, _, _ in gathered for x in lat)
         errors = [e for _, errs, _ in gathered for e in errs]
         client_cpu = sum(cpu for _, _, cpu in gathered)
-        lag = mqtt_lag(workdir / "gateway.db")
+        lag = mqtt_lag(database)
     finally:
         os.killpg(gateway.pid, signal.SIGTERM)
         gateway.wait(30)
         broker.send_signal(signal.SIGTERM)
         broker.wait(10)
+        if cluster is not None:
+            cluster.stop()
+            shutil.rmtree(cluster.directory, ignore_errors=True)
     result: dict[str, Any] = {
         "webhooks_per_s": round(len(latencies) / elapsed, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 2),
@@ -224,6 +266,7 @@ def main() -> int:
         "seconds": args.seconds,
         "workers": args.workers or ServerConfig.workers,
         "threads": args.threads or ServerConfig.threads,
+        "store": args.store,
     }
     shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps(result))

@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.fixtures.mosquitto",
     "tests.fixtures.broker_client",
     "tests.fixtures.gateway",
+    "tests.fixtures.postgres",
     "tests.fixtures.device",
     "tests.fixtures.board_app",
     "tests.fixtures.device_app",

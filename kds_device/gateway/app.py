@@ -3,8 +3,8 @@
 :class:`Gateway` starts its parts in order (pruner, MQTT publisher, outbox worker) and stops
 them in reverse. Each gunicorn worker builds its own (after the fork: the app is not
 preloaded); DB leases and outbox claims make the background work safe when there are several,
-and the notifiers' doorbells (``<db>.bells/journal``, ``<db>.bells/outbox``) carry wake-ups
-from one worker to the others.
+and the notifiers' bells (SQLite: doorbells ``<db>.bells/journal``, ``<db>.bells/outbox``;
+PostgreSQL: ``LISTEN/NOTIFY``) carry wake-ups from one worker (or host) to the others.
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import sqlite3
 import sys
 import uuid
-from pathlib import Path
 from typing import Any, Protocol
 
 from flask import Flask, Response, request
@@ -25,10 +23,8 @@ from werkzeug.routing import BaseConverter
 from kds_device.gateway import device_api, webhooks
 from kds_device.gateway.broker_accounts import BrokerAccounts
 from kds_device.gateway.config import GatewayConfig
-from kds_device.gateway.db import Database, StorageUnavailable
 from kds_device.gateway.deliverect_client import DeliverectClient
 from kds_device.gateway.devices import Devices
-from kds_device.gateway.doorbell import bell_directory
 from kds_device.gateway.enroll_limits import EnrollLimits, EnrollPolicy
 from kds_device.gateway.health import unavailable
 from kds_device.gateway.http_util import error
@@ -39,6 +35,8 @@ from kds_device.gateway.outbox_worker import OutboxWorker
 from kds_device.gateway.pruner import Pruner
 from kds_device.gateway.publisher import MqttPublisher
 from kds_device.gateway.services import KEY, Services
+from kds_device.gateway.storage import StorageError, StorageUnavailable
+from kds_device.gateway.stores import open_store
 
 log = logging.getLogger(__name__)
 
@@ -75,14 +73,13 @@ class Gateway:
     def __init__(self, config: GatewayConfig, background: bool = True) -> None:
         self.config = config
         self.holder = holder_id()
-        path = Path(config.database.path)
-        self.db = Database(path, config.database.busy_timeout_s)
-        self.journal = Journal(self.db, Notifier(bell_directory(path, "journal"), "journal"))
+        self.db = open_store(config.database)
+        self.journal = Journal(self.db, Notifier(self.db.bell, "journal"))
         self.services = Services(
             config=config,
             journal=self.journal,
             devices=Devices(self.db, broker_accounts(config)),
-            outbox_notifier=Notifier(bell_directory(path, "outbox"), "outbox"),
+            outbox_notifier=Notifier(self.db.bell, "outbox"),
             enroll_limits=EnrollLimits(self.db, enroll_policy(config)),
         )
         self.app = build_flask_app(self.services)
@@ -121,7 +118,7 @@ class Gateway:
         log.info(
             "gateway %s ready: db %s, mqtt %s, outbox %s",
             self.holder,
-            self.config.database.path,
+            self.db.describe(),
             "on" if self.config.mqtt.enabled else "off",
             "on" if self.config.outbox.enabled else "off",
         )
@@ -190,10 +187,11 @@ def build_flask_app(found: Services) -> Flask:
         log.debug("%s %s: storage unavailable: %s", request.method, request.path, problem)
         return unavailable(problem.kind)
 
-    @app.errorhandler(sqlite3.OperationalError)
-    def _busy(problem: sqlite3.OperationalError) -> tuple[Response, int]:
-        # A locked or full database: ask the caller to come back (Deliverect retries 503).
-        log.error("database unavailable: %s", problem)
+    @app.errorhandler(StorageError)
+    def _busy(problem: StorageError) -> tuple[Response, int]:
+        # A statement the database refused: ask the caller to come back (Deliverect retries
+        # a 503), nothing is lost; the log says what went wrong.
+        log.error("database error: %s", problem)
         response, code = error(503, "unavailable", "storage busy; retry shortly")
         response.headers["Retry-After"] = "1"
         return response, code

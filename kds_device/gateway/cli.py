@@ -77,10 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_devices(config, args.action, getattr(args, "device_id", ""))
     if args.command == "prune":
-        from kds_device.gateway.db import Database
         from kds_device.gateway.pruner import prune
+        from kds_device.gateway.stores import open_store
 
-        print(prune(Database(Path(config.database.path)), config.database))
+        store = open_store(config.database)
+        print(prune(store, config.database))
+        store.close()
         return 0
     if args.command in ("rejected", "flagged"):
         return _kept(config, args.command, args.limit, args.show)
@@ -89,15 +91,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _enroll_code(config: GatewayConfig, location: str, ttl_min: float | None) -> int:
-    from kds_device.gateway.db import Database
     from kds_device.gateway.devices import Devices
     from kds_device.gateway.http_util import LOCATION_ID
     from kds_device.gateway.journal import Journal
+    from kds_device.gateway.stores import open_store
 
     if not LOCATION_ID.match(location):
         print(f"kds-gateway: {location!r} is not a location id", file=sys.stderr)
         return 2
-    db = Database(Path(config.database.path))
+    db = open_store(config.database)
     if not Journal(db).location_exists(location):
         print(
             f"warning: location {location} has not registered with this gateway yet",
@@ -114,10 +116,10 @@ def _kept(config: GatewayConfig, table: str, limit: int, show: int | None) -> in
     import json
     import time
 
-    from kds_device.gateway.db import Database
     from kds_device.gateway.journal import Journal
+    from kds_device.gateway.stores import open_store
 
-    db = Database(Path(config.database.path))
+    db = open_store(config.database)
     try:
         journal = Journal(db)
         if show is not None:

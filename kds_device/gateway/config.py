@@ -44,6 +44,10 @@ class DatabaseConfig:
     prune_every_s: float = 600.0
     recheck_s: float = 0.25  # how soon a long-poll notices another process's writes
     busy_timeout_s: float = 10.0  # a write waits this long for another's lock, then 503
+    # A chain: "postgresql://user:pass@host/db" puts the gateway on PostgreSQL (several gateway
+    # hosts on one database); empty = the SQLite file at ``path`` (one site).
+    url: str = ""
+    pool_size: int = 16  # PostgreSQL connections per gateway process, at most
 
 
 @dataclass
@@ -203,6 +207,10 @@ def _validate(config: GatewayConfig) -> list[str]:
         problems.append(
             "deliverect.client_id and client_secret are required while outbox.enabled is true"
         )
+    if config.database.url and not config.database.url.startswith(("postgresql://", "postgres://")):
+        problems.append("database.url must be a postgresql:// URL (or empty for SQLite)")
+    if config.database.pool_size < 2:
+        problems.append("database.pool_size must be at least 2")
     if bool(config.server.certfile) != bool(config.server.keyfile):
         problems.append("server.certfile and server.keyfile go together")
     if config.mqtt.dynsec and not (config.mqtt.username and config.mqtt.password):

@@ -1,4 +1,7 @@
-"""The gateway's SQLite database: pooled connections, WAL, versioned schema, fault tracking.
+"""The SQLite store (one site): pooled connections, WAL, versioned schema, fault tracking.
+
+The embedded default behind :class:`~kds_device.gateway.storage.Store`; PostgreSQL (a chain)
+is :mod:`~kds_device.gateway.pg_store`.
 
 Every write runs in ``BEGIN IMMEDIATE`` so several gateway processes can share one file: the
 write lock is taken up front, so two writers never deadlock upgrading a read lock.
@@ -23,15 +26,19 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, TypeVar, cast
 
-from kds_device.gateway.db_pool import (
-    ConnectionPool,
+from kds_device.gateway.db_pool import ConnectionPool
+from kds_device.gateway.db_schema import MIGRATIONS, SCHEMA_VERSION
+from kds_device.gateway.doorbell import Doorbell, bell_directory
+from kds_device.gateway.storage import (
+    Bell,
     Fault,
+    Rows,
     StorageHealth,
     StorageUnavailable,
+    Transaction,
 )
-from kds_device.gateway.db_schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["SCHEMA_VERSION", "Database", "Fault", "Queryable", "StorageUnavailable"]
 
@@ -46,39 +53,7 @@ MAX_IDLE_CONNECTIONS = 8
 PROBE_CURSOR = "storage-probe"
 
 
-class Fetchable(Protocol):
-    def fetchone(self) -> Any: ...
-
-    def fetchall(self) -> list[Any]: ...
-
-    def __iter__(self) -> Iterator[Any]: ...
-
-
-class Queryable(Protocol):
-    """A connection or :class:`Reader`: something that runs one statement."""
-
-    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Fetchable: ...
-
-
-class Rows:
-    """A statement's rows, already fetched (the connection is back in the pool)."""
-
-    def __init__(self, rows: list[Any]) -> None:
-        self._rows = rows
-        self._next = 0
-
-    def fetchone(self) -> Any:
-        if self._next >= len(self._rows):
-            return None
-        self._next += 1
-        return self._rows[self._next - 1]
-
-    def fetchall(self) -> list[Any]:
-        rest, self._next = self._rows[self._next :], len(self._rows)
-        return rest
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.fetchall())
+Queryable = Transaction  # the name this module used before the storage seam
 
 
 class Reader:
@@ -89,14 +64,15 @@ class Reader:
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Rows:
         with self._pool.connection() as conn:
-            return Rows(conn.execute(sql, parameters).fetchall())
+            cursor = conn.execute(sql, parameters)
+            return Rows(cursor.fetchall(), cursor.rowcount)
 
 
 @dataclass
 class _Job:
     """One caller's share of a group commit."""
 
-    fn: Callable[[sqlite3.Connection], Any]
+    fn: Callable[[Transaction], Any]
     done: bool = False
     committed: bool = False
     result: Any = None
@@ -104,7 +80,10 @@ class _Job:
 
 
 class Database:
-    """``read()`` runs one statement; ``write()`` is a ``BEGIN IMMEDIATE`` transaction."""
+    """The SQLite :class:`~kds_device.gateway.storage.Store`: ``read()`` runs one statement;
+    ``write()`` is a ``BEGIN IMMEDIATE`` transaction."""
+
+    engine = "sqlite"
 
     def __init__(
         self,
@@ -168,7 +147,7 @@ class Database:
                 raise
         self._committed()
 
-    def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
+    def run(self, job: Callable[[Transaction], T]) -> T:
         """Run ``job`` in a write transaction, possibly together with other threads' jobs.
 
         Group commit: whoever gets the write lock runs every job queued so far in one
@@ -299,6 +278,13 @@ class Database:
                 if time.monotonic() >= deadline:
                     return False
                 time.sleep(0.005)
+
+    def bell(self, kind: str, wake: Callable[[], None]) -> Bell | None:
+        """Wake-ups between the processes of this file: unix datagram doorbells beside it."""
+        return Doorbell(bell_directory(self.path, kind), wake, kind)
+
+    def describe(self) -> str:
+        return str(self.path)
 
     def close(self) -> None:
         """Close every connection (at shutdown; lent-out ones when given back)."""

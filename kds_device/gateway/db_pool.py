@@ -19,11 +19,14 @@ import logging
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from kds_device.gateway.storage import Fault, StorageError, StorageHealth, StorageUnavailable
+
+__all__ = ["ConnectionPool", "Fault", "StorageHealth", "StorageUnavailable", "fault_kind"]
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +42,6 @@ FAULT_KINDS = {
     15: "locked",  # SQLITE_PROTOCOL (a lock race in WAL)
     26: "corrupt",  # SQLITE_NOTADB
 }
-
-
-class StorageUnavailable(sqlite3.OperationalError):
-    """The database cannot do this now (``kind``: locked, readonly, io_error, full, ...).
-
-    The request should be retried later: the gateway answers 503 with ``Retry-After``.
-    A subclass of ``sqlite3.OperationalError`` so code that already treats that as
-    "try again later" keeps doing so."""
-
-    def __init__(self, kind: str, detail: str) -> None:
-        super().__init__(f"{kind}: {detail}")
-        self.kind = kind
-        self.detail = detail
 
 
 def fault_kind(error: BaseException) -> str | None:
@@ -71,53 +61,6 @@ def fault_kind(error: BaseException) -> str | None:
     if "unable to open" in text:
         return "cantopen"
     return None
-
-
-@dataclass(frozen=True)
-class Fault:
-    kind: str
-    detail: str
-    since: float  # epoch seconds of the first failure of this fault
-
-
-class StorageHealth:
-    """The storage's state as the last operations saw it: a fault until a write succeeds."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._fault: Fault | None = None
-        self.faults = 0  # how many faults began (for logs and tests)
-
-    @property
-    def fault(self) -> Fault | None:
-        with self._lock:
-            return self._fault
-
-    def failed(self, kind: str, detail: str) -> bool:
-        """Record a failure; True when it starts a fault (the storage was fine before)."""
-        with self._lock:
-            if self._fault is not None:
-                if self._fault.kind != kind:
-                    self._fault = Fault(kind, detail, self._fault.since)
-                return False
-            self._fault = Fault(kind, detail, time.time())
-            self.faults += 1
-        log.error("storage fault (%s): %s; answering 503 until it passes", kind, detail)
-        return True
-
-    def succeeded(self) -> bool:
-        """A write committed; True when that ends a fault."""
-        with self._lock:
-            fault, self._fault = self._fault, None
-        if fault is None:
-            return False
-        log.warning(
-            "storage recovered after %.1f s (%s: %s)",
-            time.time() - fault.since,
-            fault.kind,
-            fault.detail,
-        )
-        return True
 
 
 @dataclass
@@ -165,6 +108,8 @@ class ConnectionPool:
             kind = fault_kind(error)
             if kind is None:
                 self._give_back(pooled)
+                if isinstance(error, sqlite3.Error):  # no engine errors past the store
+                    raise StorageError(str(error)) from error
                 raise
             self._close(pooled)
             if kind != "locked":  # a lock is someone else's; the connections are fine
@@ -203,6 +148,8 @@ class ConnectionPool:
                 self._open_now -= 1
             kind = fault_kind(error)
             if kind is None:
+                if isinstance(error, sqlite3.Error):
+                    raise StorageError(str(error)) from error
                 raise
             self.health.failed(kind, str(error))
             raise StorageUnavailable(kind, str(error)) from error

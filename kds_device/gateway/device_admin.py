@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 from kds_device.gateway.app import broker_accounts
 from kds_device.gateway.broker_accounts import BrokerError
 from kds_device.gateway.config import GatewayConfig
-from kds_device.gateway.db import Database
 from kds_device.gateway.devices import Devices
+from kds_device.gateway.stores import open_store
 
 
 def _when(stamp: float | None) -> str:
@@ -25,7 +24,7 @@ def _when(stamp: float | None) -> str:
 
 
 def run_devices(config: GatewayConfig, action: str, device_id: str) -> int:
-    db = Database(Path(config.database.path))
+    db = open_store(config.database)
     devices = Devices(db, broker_accounts(config))
     try:
         if action == "list":

@@ -10,13 +10,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
 
 from kds_device.gateway.broker_accounts import BrokerAccounts, new_password
-from kds_device.gateway.db import Database, StorageUnavailable
+from kds_device.gateway.storage import Row, StorageUnavailable, Store
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +68,7 @@ def normalise_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
-def _device(row: sqlite3.Row) -> Device:
+def _device(row: Row) -> Device:
     return Device(
         row["id"], row["location_id"], row["name"], row["station"], row["rotated"] is not None
     )
@@ -83,7 +82,7 @@ class Devices:
     rotation and revocation.
     """
 
-    def __init__(self, db: Database, accounts: BrokerAccounts | None = None) -> None:
+    def __init__(self, db: Store, accounts: BrokerAccounts | None = None) -> None:
         self.db = db
         self.accounts = accounts
         self._seen: dict[str, float] = {}

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kds_device.gateway.db import Database
+from kds_device.gateway.storage import Store
 
 #: Failures older than this are forgotten.
 FORGET_AFTER_S = 3600.0
@@ -35,7 +35,7 @@ def code_key(code_hash: str) -> str:
 
 
 class EnrollLimits:
-    def __init__(self, db: Database, policy: EnrollPolicy) -> None:
+    def __init__(self, db: Store, policy: EnrollPolicy) -> None:
         self.db = db
         self.policy = policy
 
@@ -71,8 +71,10 @@ class EnrollLimits:
                 if over >= 0:
                     wait = min(policy.backoff_s * 2 ** min(over, 30), policy.backoff_max_s)
                 conn.execute(
-                    "INSERT OR REPLACE INTO enroll_attempts (key, failures, blocked_until, last)"
-                    " VALUES (?, ?, ?, ?)",
+                    "INSERT INTO enroll_attempts (key, failures, blocked_until, last)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET"
+                    " failures = excluded.failures, blocked_until = excluded.blocked_until,"
+                    " last = excluded.last",
                     (key, failures, now + wait, now),
                 )
 

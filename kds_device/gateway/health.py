@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
-from kds_device.gateway.db import Database
+from kds_device.gateway.storage import Store
 
 #: What a 503 asks the caller to wait (seconds) before trying again.
 RETRY_AFTER_S = 1
@@ -23,7 +23,7 @@ def unavailable(kind: str) -> tuple[Response, int]:
     return response, 503
 
 
-def health_reply(db: Database) -> tuple[Response, int]:
+def health_reply(db: Store) -> tuple[Response, int]:
     fault = db.check()
     if fault is None:
         return jsonify(ok=True), 200

@@ -8,7 +8,6 @@ at all. Duplicates (Deliverect retries) change nothing and append nothing.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,13 +17,17 @@ from typing import Any
 from kds_device.domain.events import Event, EventType
 from kds_device.domain.status import FINISHED_FROM, VOIDING
 from kds_device.domain.timestamps import format_timestamp
-from kds_device.gateway.db import Database, Queryable
 from kds_device.gateway.notifier import Notifier
+from kds_device.gateway.storage import EVENT_JSON, FOR_UPDATE, Row, Store, Transaction
 
 #: The most a rejected body keeps (it is evidence, not an archive).
 REJECTED_BODY_MAX = 65_536
 #: Statuses above this (other than voiding ones) are failures Deliverect handles; ignored.
 _LAST_TRACKED = 95
+
+
+#: Where the MQTT publisher is in the journal: (transaction id, event id); SQLite's is (0, id).
+FeedPosition = tuple[int, int]
 
 
 class UnknownLocation(LookupError):
@@ -47,7 +50,7 @@ def _dumps(value: Any) -> str:
 class Journal:
     """Locations, orders, products and the event journal of one gateway database."""
 
-    def __init__(self, db: Database, notifier: Notifier | None = None) -> None:
+    def __init__(self, db: Store, notifier: Notifier | None = None) -> None:
         self.db = db
         self.notifier = notifier or Notifier()
         self._known_locations: set[str] = set()
@@ -90,7 +93,7 @@ class Journal:
 
     def _receive(
         self,
-        conn: sqlite3.Connection,
+        conn: Transaction,
         location_id: str,
         order_id: str,
         payload: Mapping[str, Any],
@@ -107,7 +110,7 @@ class Journal:
                 "received",
                 self.append(conn, location_id, received, order_id, {"payload": payload}, now),
             )
-        row = order_row(conn, location_id, order_id)
+        row = order_row(conn, location_id, order_id, FOR_UPDATE[self.db.engine])
         if row is None or row["received"]:
             return Outcome("duplicate", detail="order already journaled")
         seq = self.append(conn, location_id, received, order_id, {"payload": payload}, now)
@@ -137,9 +140,9 @@ class Journal:
         return outcome
 
     def _void(
-        self, conn: sqlite3.Connection, location_id: str, order_id: str, reason: str, now: float
+        self, conn: Transaction, location_id: str, order_id: str, reason: str, now: float
     ) -> Outcome:
-        row = order_row(conn, location_id, order_id)
+        row = order_row(conn, location_id, order_id, FOR_UPDATE[self.db.engine])
         if row is not None and row["voided"]:
             return Outcome("duplicate", detail="order already voided")
         if row is None:
@@ -175,7 +178,7 @@ class Journal:
         now = time.time()
         finished = now if status >= FINISHED_FROM else None
         with self.db.write() as conn:
-            row = order_row(conn, location_id, order_id)
+            row = order_row(conn, location_id, order_id, FOR_UPDATE[self.db.engine])
             if row is None:
                 # Remember it; replayed when the order itself arrives.
                 conn.execute(
@@ -189,9 +192,10 @@ class Journal:
             if status <= row["status"]:
                 return Outcome("ignored", detail=f"not forward of {row['status']}")
             conn.execute(
-                "UPDATE orders SET status = ?, sent_status = MAX(sent_status, ?), updated = ?,"
-                " finished = COALESCE(finished, ?) WHERE location_id = ? AND order_id = ?",
-                (status, status, now, finished, location_id, order_id),
+                "UPDATE orders SET status = ?, sent_status = CASE WHEN sent_status > ? THEN"
+                " sent_status ELSE ? END, updated = ?, finished = COALESCE(finished, ?)"
+                " WHERE location_id = ? AND order_id = ?",
+                (status, status, status, now, finished, location_id, order_id),
             )
             # Deliverect already has this status: sending an older one would go backwards.
             conn.execute(
@@ -311,17 +315,32 @@ class Journal:
         last = int(row[0])
         return (int(row[1]) if row[1] is not None else last + 1), last
 
-    def published_form_since(self, after_id: int, limit: int = 500) -> list[tuple[int, str, str]]:
-        """(id, location, JSON of ``Event.to_json()``) of every location's events in journal
-        order: the MQTT publisher's feed, built by SQLite so the hot path skips a parse and a
-        dump per event."""
-        rows = self.db.read().execute(
-            "SELECT id, location_id, json_object('seq', seq, 'locationId', location_id,"
-            " 'type', type, 'orderId', order_id, 'data', json(data), 'at', at)"
-            " FROM events WHERE id > ? ORDER BY id LIMIT ?",
-            (after_id, limit),
-        )
-        return [(int(row[0]), str(row[1]), str(row[2])) for row in rows]
+    def published_form_since(
+        self, after: FeedPosition, limit: int = 500
+    ) -> list[tuple[FeedPosition, str, str]]:
+        """(position, location, JSON of ``Event.to_json()``) of every location's events in
+        journal order after ``after``: the MQTT publisher's feed, built by the database so the
+        hot path skips a parse and a dump per event.
+
+        SQLite commits one writer at a time, so the event id is the order. On PostgreSQL ids
+        commit out of order under concurrent writers: the order is (transaction id, id), and
+        only events of transactions older than every one still running are handed out, so a
+        later commit can never land behind the position."""
+        form = EVENT_JSON[self.db.engine]
+        if self.db.engine == "sqlite":
+            rows = self.db.read().execute(
+                f"SELECT 0, id, location_id, {form} FROM events WHERE id > ? ORDER BY id LIMIT ?",
+                (after[1], limit),
+            )
+        else:
+            rows = self.db.read().execute(
+                f"SELECT xid::text::bigint, id, location_id, {form} FROM events"
+                " WHERE (xid, id) > (?::text::xid8, ?)"
+                " AND xid < pg_snapshot_xmin(pg_current_snapshot())"
+                " ORDER BY xid, id LIMIT ?",
+                (str(after[0]), after[1], limit),
+            )
+        return [((int(row[0]), int(row[1])), str(row[2]), str(row[3])) for row in rows]
 
     def order_state(self, location_id: str, order_id: str) -> dict[str, Any] | None:
         row = order_row(self.db.read(), location_id, order_id)
@@ -331,7 +350,7 @@ class Journal:
 
     def append(
         self,
-        conn: sqlite3.Connection,
+        conn: Transaction,
         location_id: str,
         kind: EventType,
         order_id: str | None,
@@ -357,15 +376,20 @@ class Journal:
         return seq
 
 
-def order_row(conn: Queryable, location_id: str, order_id: str) -> sqlite3.Row | None:
-    """The orders row of ``order_id`` (inside the caller's transaction, if any)."""
-    row: sqlite3.Row | None = conn.execute(
-        "SELECT * FROM orders WHERE location_id = ? AND order_id = ?", (location_id, order_id)
+def order_row(
+    conn: Transaction, location_id: str, order_id: str, for_update: str = ""
+) -> Row | None:
+    """The orders row of ``order_id`` (inside the caller's transaction, if any);
+    ``for_update`` (``FOR_UPDATE[engine]``) when the transaction decides on it and writes: a
+    concurrent writer of the same order then waits, and decides on what this one wrote."""
+    row: Row | None = conn.execute(
+        "SELECT * FROM orders WHERE location_id = ? AND order_id = ?" + for_update,
+        (location_id, order_id),
     ).fetchone()
     return row
 
 
-def _event(row: sqlite3.Row) -> Event:
+def _event(row: Row) -> Event:
     return Event(
         seq=int(row["seq"]),
         location_id=row["location_id"],

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import os
 import socket
-import sqlite3
 import time
 
-from kds_device.gateway.db import Database
+from kds_device.gateway.storage import FOR_UPDATE, Row, Store
 
 
 def _gone(holder: str) -> bool:
@@ -34,7 +33,7 @@ def _gone(holder: str) -> bool:
         return False
 
 
-def _held(row: sqlite3.Row | None, holder: str, now: float) -> bool:
+def _held(row: Row | None, holder: str, now: float) -> bool:
     """Does the lease ``row`` (holder, until) belong to a live someone else?"""
     if row is None:
         return False
@@ -42,42 +41,81 @@ def _held(row: sqlite3.Row | None, holder: str, now: float) -> bool:
     return other != holder and float(row["until"]) > now and not _gone(other)
 
 
-def acquire(db: Database, name: str, holder: str, ttl_s: float) -> bool:
-    """Take or renew lease ``name`` for ``holder``; False while someone else holds it."""
+def acquire(db: Store, name: str, holder: str, ttl_s: float) -> bool:
+    """Take or renew lease ``name`` for ``holder``; False while someone else holds it.
+
+    Two processes asking at once get one answer True: SQLite's write transaction admits one
+    writer at a time; on PostgreSQL (READ COMMITTED) the lease's row is read ``FOR UPDATE``, so
+    the second asker waits for the first one's commit and then sees its holder, and a first
+    lease of that name is an ``INSERT ... DO NOTHING`` that only one of them wins."""
     now = time.time()
     with db.write() as conn:
-        row = conn.execute("SELECT holder, until FROM leases WHERE name = ?", (name,)).fetchone()
+        row = conn.execute(
+            "SELECT holder, until FROM leases WHERE name = ?" + FOR_UPDATE[db.engine], (name,)
+        ).fetchone()
+        if row is None:
+            taken = conn.execute(
+                "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO NOTHING",
+                (name, holder, now + ttl_s),
+            )
+            return bool(taken.rowcount == 1)
         if _held(row, holder, now):
             return False
         conn.execute(
-            "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?) ON CONFLICT (name)"
-            " DO UPDATE SET holder = excluded.holder, until = excluded.until",
-            (name, holder, now + ttl_s),
+            "UPDATE leases SET holder = ?, until = ? WHERE name = ?",
+            (holder, now + ttl_s, name),
         )
     return True
 
 
-def held_by_other(db: Database, name: str, holder: str) -> bool:
+def held_by_other(db: Store, name: str, holder: str) -> bool:
     """A read-only look: does someone else hold ``name`` now? (Cheap enough for every wake-up.)"""
     row = db.read().execute("SELECT holder, until FROM leases WHERE name = ?", (name,)).fetchone()
     return _held(row, holder, time.time())
 
 
-def release(db: Database, name: str, holder: str) -> None:
+def release(db: Store, name: str, holder: str) -> None:
     """Give a lease up at shutdown so a sibling need not wait for it to expire."""
     with db.write() as conn:
         conn.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
 
 
-def read_cursor(db: Database, name: str) -> int:
+def read_cursor(db: Store, name: str) -> int:
     row = db.read().execute("SELECT value FROM cursors WHERE name = ?", (name,)).fetchone()
     return 0 if row is None else int(row[0])
 
 
-def write_cursor(db: Database, name: str, value: int) -> None:
+def write_cursor(db: Store, name: str, value: int) -> None:
+    write_cursors(db, {name: value})
+
+
+def write_position(db: Store, names: tuple[str, str], value: tuple[int, int]) -> None:
+    """Move a two-part cursor forward (never back: compared as a pair), in one transaction."""
     with db.write() as conn:
-        conn.execute(
-            "INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT (name)"
-            " DO UPDATE SET value = MAX(value, excluded.value)",
-            (name, value),
-        )
+        stored = []
+        for name in names:
+            row = conn.execute(
+                "SELECT value FROM cursors WHERE name = ?" + FOR_UPDATE[db.engine], (name,)
+            ).fetchone()
+            stored.append(0 if row is None else int(row[0]))
+        if tuple(stored) >= value:
+            return
+        for name, part in zip(names, value, strict=True):
+            conn.execute(
+                "INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT (name)"
+                " DO UPDATE SET value = excluded.value",
+                (name, part),
+            )
+
+
+def write_cursors(db: Store, values: dict[str, int]) -> None:
+    """Move cursors forward (never back), together in one transaction."""
+    with db.write() as conn:
+        for name, value in values.items():
+            conn.execute(
+                "INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT (name)"
+                " DO UPDATE SET value = CASE WHEN cursors.value > excluded.value"
+                " THEN cursors.value ELSE excluded.value END",
+                (name, value),
+            )

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from kds_device.gateway.doorbell import Doorbell
+from kds_device.gateway.storage import Bell
 
 log = logging.getLogger(__name__)
 
@@ -21,15 +23,23 @@ log = logging.getLogger(__name__)
 class Notifier:
     """A generation counter under a condition variable, optionally rung across processes."""
 
-    def __init__(self, bells: Path | None = None, kind: str = "bell") -> None:
-        """``bells``: the directory shared by every process of one database (see
-        :func:`~kds_device.gateway.doorbell.bell_directory`); None = this process only."""
+    def __init__(
+        self,
+        bells: Path | Callable[[str, Callable[[], None]], Bell | None] | None = None,
+        kind: str = "bell",
+    ) -> None:
+        """``bells``: the doorbell directory shared by every process of one database (see
+        :func:`~kds_device.gateway.doorbell.bell_directory`), or a store's ``bell`` factory;
+        None = this process only."""
         self._cond = threading.Condition()
         self._generation = 0
-        self.doorbell: Doorbell | None = None
+        self.doorbell: Bell | None = None
         if bells is not None:
             try:
-                self.doorbell = Doorbell(bells, self.wake_local, kind)
+                if isinstance(bells, Path):
+                    self.doorbell = Doorbell(bells, self.wake_local, kind)
+                else:
+                    self.doorbell = bells(kind, self.wake_local)
             except OSError as problem:
                 log.warning(
                     "no %s doorbell in %s (%s): other processes' writes are seen at the "

@@ -11,11 +11,15 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kds_device.domain.events import EventType
 from kds_device.gateway.devices import Device
-from kds_device.gateway.journal import Journal, order_row
+from kds_device.gateway.journal import order_row
+from kds_device.gateway.storage import FOR_UPDATE
+
+if TYPE_CHECKING:  # ports names these classes' own types
+    from kds_device.gateway.ports import EventJournal
 
 PENDING = "pending"
 SENT = "sent"
@@ -23,6 +27,9 @@ REJECTED = "rejected"
 VOIDED = "voided"
 SUPERSEDED = "superseded"
 EXPIRED = "expired"
+
+#: On PostgreSQL a claim skips rows another host has locked instead of waiting for them.
+_SKIP_LOCKED = {"sqlite": "", "postgresql": " FOR UPDATE OF b SKIP LOCKED"}
 
 
 @dataclass(frozen=True)
@@ -45,20 +52,22 @@ class OutboxItem:
 
 
 def record_device_status(
-    journal: Journal, device: Device, order_id: str, status: int, reason: str, key: str
+    journal: EventJournal, device: Device, order_id: str, status: int, reason: str, key: str
 ) -> StatusAnswer:
     """Apply a device's status: journal it and queue it for Deliverect, or say why not."""
     now = time.time()
     location = device.location_id
     accepted = False
     with journal.db.write() as conn:
+        # The order's row first, locked: two posts for one order (two screens, two hosts, a
+        # retried request) take their turns, each seeing what the other answered and wrote.
+        row = order_row(conn, location, order_id, FOR_UPDATE[journal.db.engine])
         previous = conn.execute(
             "SELECT response FROM status_requests WHERE device_id = ? AND order_id = ? AND key = ?",
             (device.id, order_id, key),
         ).fetchone()
         if previous is not None:
             return StatusAnswer(200, json.loads(previous[0]))
-        row = order_row(conn, location, order_id)
         if row is None or not row["received"]:
             return StatusAnswer(404, {"error": "unknown_order", "detail": "no such order here"})
         if row["voided"]:
@@ -98,7 +107,7 @@ def record_device_status(
 class Outbox:
     """Claims due rows and records how their delivery went."""
 
-    def __init__(self, journal: Journal, holder: str, lease_s: float) -> None:
+    def __init__(self, journal: EventJournal, holder: str, lease_s: float) -> None:
         self.db = journal.db
         self.holder = holder
         self.lease_s = lease_s
@@ -129,7 +138,7 @@ class Outbox:
                 " AND (claimed_by IS NULL OR lease_until < ? OR claimed_by = ?)"
                 " AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.state = 'pending'"
                 " AND e.location_id = b.location_id AND e.order_id = b.order_id AND e.id < b.id)"
-                " ORDER BY next_at, id LIMIT ?",
+                " ORDER BY next_at, id LIMIT ?" + _SKIP_LOCKED[self.db.engine],
                 (now, now, self.holder, limit),
             ).fetchall()
             for row in rows:
@@ -142,15 +151,17 @@ class Outbox:
     def delivered(self, item: OutboxItem) -> None:
         now = time.time()
         with self.db.write() as conn:
+            # The order first, then the row: the order every writer takes them in (a cancel
+            # too), so two hosts on PostgreSQL never deadlock over them.
+            conn.execute(
+                "UPDATE orders SET sent_status = CASE WHEN sent_status > ? THEN sent_status"
+                " ELSE ? END WHERE location_id = ? AND order_id = ?",
+                (item.status, item.status, item.location_id, item.order_id),
+            )
             conn.execute(
                 "UPDATE outbox SET state = 'sent', done = ?, attempts = attempts + 1,"
                 " claimed_by = NULL, lease_until = NULL, last_error = '' WHERE id = ?",
                 (now, item.id),
-            )
-            conn.execute(
-                "UPDATE orders SET sent_status = MAX(sent_status, ?) WHERE location_id = ?"
-                " AND order_id = ?",
-                (item.status, item.location_id, item.order_id),
             )
 
     def retry_later(self, item: OutboxItem, delay_s: float, error: str) -> None:

@@ -12,7 +12,6 @@ releases the lease and rings, so a standby takes over without waiting for it to 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from typing import Protocol
@@ -21,8 +20,10 @@ from kds_device.gateway import leases
 from kds_device.gateway.config import OutboxConfig
 from kds_device.gateway.deliverect_client import OK, REJECTED, SendResult, backoff_s
 from kds_device.gateway.notifier import Notifier
-from kds_device.gateway.outbox import EXPIRED, Outbox, OutboxItem
+from kds_device.gateway.outbox import EXPIRED, OutboxItem
 from kds_device.gateway.outbox import REJECTED as CLOSED_REJECTED
+from kds_device.gateway.ports import StatusOutbox
+from kds_device.gateway.storage import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class OutboxWorker:
     """Delivers due outbox rows; woken by ``notifier`` when a device's status is accepted."""
 
     def __init__(
-        self, outbox: Outbox, sender: StatusSender, notifier: Notifier, config: OutboxConfig
+        self, outbox: StatusOutbox, sender: StatusSender, notifier: Notifier, config: OutboxConfig
     ) -> None:
         self.outbox = outbox
         self.sender = sender
@@ -64,7 +65,7 @@ class OutboxWorker:
                 leases.release(self.outbox.db, LEASE, self.outbox.holder)
                 self._holding = False
                 self.notifier.notify()  # a standby in another process takes over now
-            except sqlite3.Error:
+            except StorageError:
                 log.warning("outbox: could not release the worker lease", exc_info=True)
 
     def run_once(self) -> int:
@@ -102,7 +103,7 @@ class OutboxWorker:
                     continue
                 if self._holding:
                     due = self.outbox.next_due()
-            except sqlite3.Error:
+            except StorageError:
                 log.exception("outbox: database error; trying again shortly")
             # The holder re-reads every poll_s (and renews in time); a standby, woken by every
             # ring, looks at the lease and otherwise checks back once a third of it has passed.

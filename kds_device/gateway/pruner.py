@@ -7,13 +7,12 @@ whatever its status (kitchens rarely report 90). Devices accept the holes this l
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 
 from kds_device.gateway import leases
 from kds_device.gateway.config import DatabaseConfig
-from kds_device.gateway.db import Database
+from kds_device.gateway.storage import StorageError, Store
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +21,7 @@ LEASE = "pruner"
 _DROP = "(finished IS NOT NULL AND finished < :finished) OR created < :oldest"
 
 
-def prune(db: Database, config: DatabaseConfig, now: float | None = None) -> dict[str, int]:
+def prune(db: Store, config: DatabaseConfig, now: float | None = None) -> dict[str, int]:
     """Delete what has expired; returns the number of rows removed per table."""
     now = time.time() if now is None else now
     cutoff = {
@@ -62,7 +61,7 @@ def prune(db: Database, config: DatabaseConfig, now: float | None = None) -> dic
 class Pruner:
     """Runs :func:`prune` every ``prune_every_s`` in whichever process holds the lease."""
 
-    def __init__(self, db: Database, config: DatabaseConfig, holder: str) -> None:
+    def __init__(self, db: Store, config: DatabaseConfig, holder: str) -> None:
         self.db = db
         self.config = config
         self.holder = holder
@@ -85,5 +84,5 @@ class Pruner:
                     counts = prune(self.db, self.config)
                     if any(counts.values()):
                         log.info("pruned %s", counts)
-            except sqlite3.Error:
+            except StorageError:
                 log.exception("pruning failed; trying again next round")

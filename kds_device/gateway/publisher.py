@@ -8,7 +8,6 @@ them, and never blocks a webhook. QoS 1 may repeat an event; devices dedupe on `
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from typing import Any
@@ -18,12 +17,16 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from kds_device.gateway import leases
 from kds_device.gateway.config import MqttConfig
-from kds_device.gateway.journal import Journal
+from kds_device.gateway.journal import FeedPosition
+from kds_device.gateway.ports import EventJournal
+from kds_device.gateway.storage import StorageError
 
 log = logging.getLogger(__name__)
 
 LEASE = "mqtt-publisher"
 CURSOR = "mqtt-publisher"
+#: The transaction-id half of the publisher's position (PostgreSQL; always 0 on SQLite).
+CURSOR_XID = "mqtt-publisher-xid"
 BATCH = 500
 ACK_TIMEOUT_S = 10.0
 #: The cursor is saved at most this often: a write per batch would compete with webhooks for
@@ -41,7 +44,7 @@ class MqttPublisher:
 
     def __init__(
         self,
-        journal: Journal,
+        journal: EventJournal,
         config: MqttConfig,
         holder: str,
         recheck_s: float = 1.0,
@@ -57,10 +60,10 @@ class MqttPublisher:
         self._acks = threading.Condition()
         self._acked: set[int] = set()
         self._thread: threading.Thread | None = None
-        self._cursor = 0
+        self._cursor: FeedPosition = (0, 0)
         self._holding = False
         self._renew_at = 0.0
-        self._saved_cursor = 0
+        self._saved_cursor: FeedPosition = (0, 0)
         self._saved_at = 0.0
         self.published = 0  # events acknowledged by the broker (for logs and tests)
         self.client = self._make_client()
@@ -102,7 +105,7 @@ class MqttPublisher:
             try:
                 self._save_cursor(force=True)
                 leases.release(self.journal.db, LEASE, self.holder)
-            except sqlite3.Error:
+            except StorageError:
                 log.warning("mqtt: could not release the publisher lease", exc_info=True)
         self.client.disconnect()
         self.client.loop_stop()
@@ -155,7 +158,7 @@ class MqttPublisher:
                     continue
                 self._publish(batch)
                 self._save_cursor()
-            except sqlite3.Error:
+            except StorageError:
                 log.exception("mqtt: database error; trying again shortly")
                 self._stop.wait(self.recheck_s)
 
@@ -165,7 +168,7 @@ class MqttPublisher:
             not force and now < self._saved_at + CURSOR_SAVE_S
         ):
             return
-        leases.write_cursor(self.journal.db, CURSOR, self._cursor)
+        leases.write_position(self.journal.db, (CURSOR_XID, CURSOR), self._cursor)
         self._saved_cursor = self._cursor
         self._saved_at = now
 
@@ -176,16 +179,19 @@ class MqttPublisher:
         holding = leases.acquire(self.journal.db, LEASE, self.holder, self.lease_s)
         if holding and not self._holding:
             # Another process may have published since we last held it.
-            self._cursor = self._saved_cursor = leases.read_cursor(self.journal.db, CURSOR)
-            log.info("mqtt: publishing the journal from event id %d", self._cursor)
+            self._cursor = self._saved_cursor = (
+                leases.read_cursor(self.journal.db, CURSOR_XID),
+                leases.read_cursor(self.journal.db, CURSOR),
+            )
+            log.info("mqtt: publishing the journal from event %s", self._cursor)
         self._holding = holding
         self._renew_at = now + self.lease_s / 3
         return holding
 
-    def _publish(self, batch: list[tuple[int, str, str]]) -> None:
+    def _publish(self, batch: list[tuple[FeedPosition, str, str]]) -> None:
         with self._acks:
             self._acked.clear()
-        sent: list[tuple[int, int]] = []  # (event id, mid)
+        sent: list[tuple[FeedPosition, int]] = []  # (event's position, mid)
         for event_id, location_id, payload in batch:
             info = self.client.publish(topic_for(location_id), payload, qos=1)
             if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:

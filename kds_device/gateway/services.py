@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from kds_device.gateway.config import GatewayConfig
-from kds_device.gateway.devices import Devices
 from kds_device.gateway.enroll_limits import EnrollLimits
-from kds_device.gateway.journal import Journal
 from kds_device.gateway.notifier import Notifier
+from kds_device.gateway.ports import DeviceRegistry, EventJournal
 
 KEY = "kds_gateway"
 
@@ -19,8 +18,8 @@ KEY = "kds_gateway"
 @dataclass
 class Services:
     config: GatewayConfig
-    journal: Journal
-    devices: Devices
+    journal: EventJournal
+    devices: DeviceRegistry
     #: Poked when a device's status is queued, so the outbox worker sends it at once.
     outbox_notifier: Notifier
     #: The enrollment back-off (wrong codes per client and per code).

@@ -12,7 +12,6 @@ on the ticket, logged, and its raw body kept in the flagged log (``kds-gateway f
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 from urllib.parse import quote
@@ -25,6 +24,7 @@ from kds_device.gateway import hmac_auth
 from kds_device.gateway.http_util import LOCATION_ID, BadJson, error, parse_json, read_body
 from kds_device.gateway.journal import UnknownLocation
 from kds_device.gateway.services import services
+from kds_device.gateway.storage import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ def orders(location_id: str) -> Reply:
         )
         try:
             journal.record_flagged(location_id, parsed.order_id, problems, body)
-        except sqlite3.Error as trouble:  # the order is journaled: its answer stays 200
+        except StorageError as trouble:  # the order is journaled: its answer stays 200
             log.error(
                 "order %s: raw body not kept in the flagged log: %s", parsed.order_id, trouble
             )

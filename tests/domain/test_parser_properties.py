@@ -89,7 +89,9 @@ def _usable_id(value: object) -> bool:
         return False
     text = str(value) if isinstance(value, int) else value
     controls = any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
-    return bool(text.strip()) and len(text) <= MAX_ORDER_ID and not controls
+    # Only spaces and dots ("." and ".." cannot travel as a URL path segment) is no id.
+    dots = all(ch.isspace() or ch == "." for ch in text)
+    return bool(text.strip()) and len(text) <= MAX_ORDER_ID and not controls and not dots
 
 
 @PROPERTY

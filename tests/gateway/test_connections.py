@@ -22,6 +22,8 @@ from kds_device.gateway.db import MAX_IDLE_CONNECTIONS
 from kds_device.sim.orders import OrderGenerator
 from kds_device.sim.serving import ServerThread
 
+#: About SQLite's own connection pool and file descriptors.
+STORES = ("sqlite",)
 pytestmark = pytest.mark.timeout(120)
 
 REQUESTS = 150

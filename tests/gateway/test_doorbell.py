@@ -20,6 +20,8 @@ from kds_device.gateway.doorbell import MAX_SOCKET_PATH, bell_directory
 from kds_device.gateway.notifier import Notifier
 from tests.fixtures.mosquitto import wait_until
 
+#: The doorbell is SQLite's wake-up (PostgreSQL's is LISTEN/NOTIFY: test_postgres).
+STORES = ("sqlite",)
 pytestmark = pytest.mark.timeout(30)
 
 

@@ -69,7 +69,7 @@ def test_a_webhook_in_one_process_wakes_a_long_poll_held_by_another(
     make_gateway: Callable[..., GatewayProcess], loc: str
 ) -> None:
     holder = make_gateway(settings=settings())
-    writer = make_gateway(settings=settings(), database=holder.db_path)
+    writer = make_gateway(settings=settings(), database=holder.database)
     writer.register(loc)
     device = holder.enroll_device(loc)
     gen = OrderGenerator(seed=21, location=loc)
@@ -90,7 +90,7 @@ def test_a_webhook_in_one_process_is_published_by_the_other(
     make_gateway: Callable[..., GatewayProcess], mosquitto: Mosquitto, loc: str
 ) -> None:
     publisher = make_gateway(mqtt=mosquitto, settings=settings())
-    writer = make_gateway(settings=settings(), database=publisher.db_path)  # no MQTT of its own
+    writer = make_gateway(settings=settings(), database=publisher.database)  # no MQTT of its own
     subscriber = mosquitto.subscribe(f"kds/{loc}/events")
     writer.register(loc)
     gen = OrderGenerator(seed=22, location=loc)
@@ -111,7 +111,7 @@ def test_a_status_posted_to_one_process_is_sent_by_the_others_outbox(
     make_gateway: Callable[..., GatewayProcess], deliverect_sim: DeliverectSim, loc: str
 ) -> None:
     sender = make_gateway(deliverect=deliverect_sim, settings=settings(outbox={"poll_s": 5.0}))
-    taker = make_gateway(settings=settings(), database=sender.db_path)  # its outbox is off
+    taker = make_gateway(settings=settings(), database=sender.database)  # its outbox is off
     taker.register(loc)
     device = taker.enroll_device(loc)
     gen = OrderGenerator(seed=23, location=loc)
@@ -126,11 +126,12 @@ def test_a_status_posted_to_one_process_is_sent_by_the_others_outbox(
         assert calls[-1].order_id == order["orderId"]
 
 
+@pytest.mark.stores("sqlite")  # PostgreSQL's wake-ups are LISTEN/NOTIFY: no sockets
 def test_a_killed_process_leaves_sockets_that_the_next_ring_removes(
     make_gateway: Callable[..., GatewayProcess], loc: str
 ) -> None:
     survivor = make_gateway(settings=settings())
-    victim = make_gateway(settings=settings(), database=survivor.db_path)
+    victim = make_gateway(settings=settings(), database=survivor.database)
     journal_bells = bell_directory(survivor.db_path, "journal")
     outbox_bells = bell_directory(survivor.db_path, "outbox")
     assert len(os.listdir(journal_bells)) == 2 and len(os.listdir(outbox_bells)) == 2
@@ -208,7 +209,7 @@ def test_one_process_delivers_in_order_and_a_stopping_one_hands_over_at_once(
     second = make_gateway(
         deliverect=deliverect_sim,
         settings=settings(outbox={"poll_s": 5.0}),
-        database=first.db_path,
+        database=first.database,
     )
     first.register(loc)
     device = first.enroll_device(loc)

@@ -29,6 +29,8 @@ from tests.fixtures.mosquitto import wait_until
 from tests.fixtures.storage_faults import FAULTS, StorageFaultMaker
 from tests.gateway.contract import Contract
 
+#: Faults of a SQLite file (read-only, full disk, I/O error, lock).
+STORES = ("sqlite",)
 pytestmark = pytest.mark.timeout(180)
 
 SENDERS = 4

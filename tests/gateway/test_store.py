@@ -1,4 +1,5 @@
-"""The journal, config and CLI on real SQLite files (no server needed)."""
+"""The journal, config and CLI on both stores (a real SQLite file, a real PostgreSQL), no
+gateway server needed."""
 
 from __future__ import annotations
 
@@ -6,28 +7,35 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from kds_device.gateway.config import ConfigError, load_gateway_config
-from kds_device.gateway.db import SCHEMA_VERSION, Database
-from kds_device.gateway.devices import Devices
+from kds_device.domain.events import EventType
+from kds_device.gateway import db_schema, leases, pg_schema
+from kds_device.gateway.config import ConfigError, DatabaseConfig, load_gateway_config
+from kds_device.gateway.devices import Device, Devices
 from kds_device.gateway.journal import Journal
+from kds_device.gateway.outbox import record_device_status
 from kds_device.gateway.pruner import prune
+from kds_device.gateway.storage import Store
 from kds_device.sim.orders import OrderGenerator
 from tests.fixtures.gateway import GATEWAY_BIN
 
 pytestmark = pytest.mark.timeout(60)
 
 
-def test_seq_is_gap_free_per_location_under_concurrent_writers(tmp_path: Path) -> None:
-    journal = Journal(Database(tmp_path / "g.db"))
+def test_seq_is_gap_free_per_location_under_concurrent_writers(
+    open_db: Callable[[], Store], store: str
+) -> None:
+    journal = Journal(open_db())
     for location in ("a", "b"):
         journal.register(location, "acc", "ref")
 
     def write(location: str, seed: int) -> None:
-        own = Journal(Database(tmp_path / "g.db"))  # its own connections, like another process
+        own = Journal(open_db())  # its own connections, like another process
         gen = OrderGenerator(seed=seed, location=location)
         for _ in range(40):
             order = gen.order()
@@ -42,13 +50,106 @@ def test_seq_is_gap_free_per_location_under_concurrent_writers(tmp_path: Path) -
         seqs = [e.seq for e in journal.events_after(location, 0, limit=1000)]
         assert seqs == list(range(1, 81))
         assert journal.bounds(location) == (1, 80)
-    db = Database(tmp_path / "g.db")
-    assert db.read().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.read().execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    db = open_db()
+    if store == "sqlite":
+        assert db.read().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        version = db.read().execute("PRAGMA user_version").fetchone()[0]
+        assert version == db_schema.SCHEMA_VERSION
+    else:
+        version = db.read().execute("SELECT version FROM schema_version").fetchone()[0]
+        assert version == pg_schema.SCHEMA_VERSION
 
 
-def test_prune_drops_finished_orders_and_keeps_open_ones(tmp_path: Path) -> None:
-    db = Database(tmp_path / "g.db")
+def test_a_lease_asked_for_by_several_processes_at_once_goes_to_one(
+    open_db: Callable[[], Store],
+) -> None:
+    """Each process (its own store) asks for a free lease at the same moment: a new one and an
+    expired one. Exactly one of them may deliver the outbox or publish to MQTT."""
+    askers = [open_db() for _ in range(6)]
+    start = threading.Barrier(len(askers))
+    for round_ in range(8):
+        name = f"job-{round_ // 2}"  # even rounds: no row yet; odd rounds: its row expired
+        ttl_s = 0.2 if round_ % 2 == 0 else 60.0
+        answers: dict[str, bool] = {}
+
+        def ask(db: Store, name: str, holder: str, ttl_s: float, answers: dict[str, bool]) -> None:
+            start.wait(10)
+            answers[holder] = leases.acquire(db, name, holder, ttl_s)
+
+        holders = [f"elsewhere-{index}-{round_}" for index in range(len(askers))]
+        threads = [
+            threading.Thread(target=ask, args=(db, name, holder, ttl_s, answers))
+            for db, holder in zip(askers, holders, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        winners = [holder for holder, won in answers.items() if won]
+        assert len(answers) == len(askers)
+        assert len(winners) == 1, f"round {round_}: {winners} all hold {name}"
+        row = askers[0].read().execute("SELECT holder FROM leases WHERE name = ?", (name,))
+        assert row.fetchone()[0] == winners[0]
+        if round_ % 2 == 0:
+            time.sleep(0.3)  # let the 0.2 s lease expire for the next round
+        else:
+            assert not leases.acquire(askers[0], name, "elsewhere-late-0", ttl_s=60)
+
+
+def test_status_posts_for_one_order_from_several_processes_take_turns(
+    open_db: Callable[[], Store],
+) -> None:
+    """Screens on several hosts bump one order at once, each status posted twice with one key
+    (a retried request): every post gets an answer (no storage error), each key one answer,
+    and the statuses journaled and queued for Deliverect only ever go forward."""
+    journal = Journal(open_db())
+    journal.register("loc", "acc", "ref")
+    order = OrderGenerator(seed=5, location="loc").order()
+    journal.receive_order("loc", order["orderId"], order)
+    device = Device(id="dev_1", location_id="loc", name="Screen", station="Kitchen")
+    processes = [Journal(open_db()) for _ in range(6)]
+    start = threading.Barrier(len(processes) * 2)
+    answers: list[tuple[str, dict[str, Any]]] = []
+    failures: list[BaseException] = []
+
+    def post(own: Journal, status: int) -> None:
+        start.wait(10)
+        try:
+            answer = record_device_status(own, device, order["orderId"], status, "", f"k{status}")
+            answers.append((f"k{status}", answer.body))
+        except BaseException as problem:
+            failures.append(problem)
+
+    statuses = [20 + 10 * index for index in range(len(processes))]
+    threads = [
+        threading.Thread(target=post, args=(own, status))
+        for own, status in zip(processes * 2, statuses * 2, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not failures, failures[:3]
+    assert len(answers) == len(threads)
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for key, body in answers:
+        by_key.setdefault(key, []).append(body)
+    assert all(first == again for first, again in by_key.values())  # one answer per key
+    journaled = [
+        e.data["status"]
+        for e in journal.events_after("loc", 0)
+        if e.type == EventType.STATUS_CHANGED.value
+    ]
+    assert journaled == sorted(set(journaled)) and journaled, journaled  # forward only
+    assert len(journaled) == sum(body["accepted"] for body, _ in by_key.values())
+    queued = journal.db.read().execute("SELECT status FROM outbox ORDER BY id").fetchall()
+    assert [row[0] for row in queued] == journaled
+    status = journal.db.read().execute("SELECT status FROM orders").fetchone()[0]
+    assert status == journaled[-1]
+
+
+def test_prune_drops_finished_orders_and_keeps_open_ones(open_db: Callable[[], Store]) -> None:
+    db = open_db()
     journal = Journal(db)
     journal.register("a", "acc", "ref")
     gen = OrderGenerator(seed=1, location="a")
@@ -89,11 +190,12 @@ def test_config_file_env_overrides_and_strictness(tmp_path: Path) -> None:
         assert expected in text
 
 
-def test_enroll_code_cli_mints_a_code_that_enrolls_once(tmp_path: Path) -> None:
-    db_path = tmp_path / "g.db"
+def test_enroll_code_cli_mints_a_code_that_enrolls_once(
+    tmp_path: Path, database_config: DatabaseConfig, open_db: Callable[[], Store]
+) -> None:
     config = tmp_path / "gateway.toml"
     config.write_text(
-        f'[database]\npath = "{db_path}"\n'
+        f'[database]\npath = "{database_config.path}"\nurl = "{database_config.url}"\n'
         '[deliverect]\nhmac_secret = "s"\n[outbox]\nenabled = false\n'
     )
     result = subprocess.run(
@@ -106,7 +208,7 @@ def test_enroll_code_cli_mints_a_code_that_enrolls_once(tmp_path: Path) -> None:
     code = result.stdout.strip()
     assert len(code) == 11 and code[5] == "-"
     assert "has not registered" in result.stderr
-    devices = Devices(Database(db_path))
+    devices = Devices(open_db())
     enrolled = devices.enroll(code, "Grill", "Hot")
     assert enrolled is not None and enrolled.device.location_id == "loc-1"
     assert devices.authenticate(enrolled.token) == enrolled.device
