@@ -35,7 +35,7 @@ def register_fonts() -> set[str]:
     if _done:
         return scripts.AVAILABLE
     _done = True
-    share_fonts_across_fractions()
+    share_open_fonts()
     files = _index()
     for font in scripts.FALLBACKS:
         regular = next((files[n] for n in font.regular if n in files), None)
@@ -51,7 +51,7 @@ def register_fonts() -> set[str]:
     return scripts.AVAILABLE
 
 
-def share_fonts_across_fractions() -> bool:
+def share_open_fonts() -> bool:
     """One open font per file and whole pixel size, as SDL_ttf draws it.
 
     Kivy's SDL2 text provider opens a font file at ``int(font_size)`` but caches it under the
