@@ -181,7 +181,10 @@ class Phase:
 
 def run_phase(board: Any, gateway: Any, orders: Any, mode: str, count: int, rate: float,
               trace: Trace, sim: SimProcess, profiled: bool) -> Phase:  # fmt: skip
-    bodies = [json.dumps(orders.order()).encode() for _ in range(WARM_UP + count)]
+    # ASAP orders: each reaches a tile at once (a scheduled one waits UPCOMING, off the board)
+    bodies = [
+        json.dumps(orders.order(deliveryIsAsap=True)).encode() for _ in range(WARM_UP + count)
+    ]
     sender = Sender(gateway, LOCATION, bodies, rate, trace)
     screen = Screen(board, trace, profiled)
     for order_id, _body, _headers in sender.requests:

@@ -16,10 +16,11 @@ from types import FrameType
 from typing import Any
 
 from kds_device.adapters.control_socket import ControlSocket
-from kds_device.adapters.enrollment import EnrollmentError, load_enrollment
+from kds_device.adapters.enrollment import Enrollment, EnrollmentError, load_enrollment
 from kds_device.config import DeviceConfig, load_config
 from kds_device.device_commands import board_path
 from kds_device.device_link import DeviceLink, stored_last_seq
+from kds_device.domain.roles import Role
 from kds_device.paths import config_file, data_dir
 from kds_device.runtime.inbox import Inbox
 from kds_device.runtime.messages import Message
@@ -40,6 +41,7 @@ def run_appliance(args: argparse.Namespace) -> int:
     except EnrollmentError as error:
         print(f"kds-device: {error}", file=sys.stderr)
         return EXIT_NOT_ENROLLED
+    apply_enrollment_role(config, enrollment)
     inbox: Inbox[Message] = Inbox()
     link = DeviceLink(
         enrollment,
@@ -71,6 +73,17 @@ def run_appliance(args: argparse.Namespace) -> int:
             except Exception:
                 log.exception("stopping %s failed", type(part).__name__)
     return 0
+
+
+def apply_enrollment_role(config: DeviceConfig, enrollment: Enrollment) -> None:
+    """The screen's identity and the role the gateway gave it at enrollment (the gateway's
+    ``GET /api/v1/device`` and ``device.role`` events update it while running)."""
+    config.board.device_id = enrollment.device_id
+    if enrollment.role is not None:
+        try:
+            config.board.role = Role.from_json(enrollment.role)
+        except ValueError as error:
+            log.warning("enrollment role unreadable (%s); keeping %s", error, config.board.role)
 
 
 def _run_board(

@@ -30,6 +30,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     demo.add_argument("--screenshot-after", type=float, default=4.0)
     demo.add_argument(
+        "--kitchen",
+        action="store_true",
+        help="a kitchen of three windows on one gateway: grill and fryer stations, and expo",
+    )
+    demo.add_argument(
         "--offline-demo",
         action="store_true",
         help="no gateway: orders go straight into the board (the standalone feed)",
@@ -46,13 +51,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--ca-file", default=None, help="the site CA (PEM) for an https:// gateway with its own"
     )
     commands.add_parser("status", help="paths, config, enrollment, last sync, outbox")
+    from kds_device.demo_kitchen import add_kitchen_screen_command
+
+    add_kitchen_screen_command(commands)
 
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
+    if args.command == "demo" and args.kitchen:
+        from kds_device.demo_kitchen import run_kitchen
+
+        return run_kitchen(args)
     if args.command == "demo":
         from kds_device.demo import run_demo
 
         return run_demo(args)
+    if args.command == "kitchen-screen":
+        from kds_device.demo_kitchen import run_kitchen_screen
+
+        return run_kitchen_screen(args)
     if args.command == "run":
         from kds_device.appliance import run_appliance
 

@@ -17,6 +17,7 @@ from kds_device.domain.board import AgeThresholds, BoardSettings
 from kds_device.domain.channels import DEFAULT_CHANNEL_NAMES
 from kds_device.domain.lines import DEFAULT_ALLERGY_WORDS
 from kds_device.domain.order import OrderType
+from kds_device.domain.roles import Role
 from kds_device.domain.status import KDS_SENDABLE
 
 log = logging.getLogger(__name__)
@@ -65,11 +66,19 @@ class BumpBarConfig:
 
 
 @dataclass
+class PacingConfig:
+    #: Cooks per station for the falling-behind projection (kds_device.domain.pacing): one
+    #: unless ``[pacing] cooks.<station> = n``.
+    cooks: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
 class DeviceConfig:
     board: BoardSettings = field(default_factory=BoardSettings)
     display: DisplayConfig = field(default_factory=DisplayConfig)
     connection: ConnectionConfig = field(default_factory=ConnectionConfig)
     bumpbar: BumpBarConfig = field(default_factory=BumpBarConfig)
+    pacing: PacingConfig = field(default_factory=PacingConfig)
     source: Path | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -93,6 +102,7 @@ def config_from_mapping(raw: Mapping[str, Any], config: DeviceConfig | None = No
     display = _section(raw, "display", config)
     connection = _section(raw, "connection", config)
     bumpbar = _section(raw, "bumpbar", config)
+    pacing = _section(raw, "pacing", config)
 
     settings = config.board
     bump = _get(board, "bump_status", int, settings.bump_status, config, "board")
@@ -135,6 +145,12 @@ def config_from_mapping(raw: Mapping[str, Any], config: DeviceConfig | None = No
 
     disp = config.display
     disp.station = _get(display, "station", str, disp.station, config, "display")
+    role = _get(display, "role", str, "", config, "display")
+    if role:
+        try:
+            settings.role = Role.from_text(role)
+        except ValueError as error:
+            _problem(config, f"display.role: {error}; using all")
     disp.fullscreen = _get(display, "fullscreen", bool, disp.fullscreen, config, "display")
     disp.sound = _get(display, "sound", bool, disp.sound, config, "display")
     disp.rotation = _get(display, "rotation", int, disp.rotation, config, "display")
@@ -177,7 +193,22 @@ def config_from_mapping(raw: Mapping[str, Any], config: DeviceConfig | None = No
     keys = bumpbar.get("keys", {})
     if isinstance(keys, Mapping):
         bar.keys = {str(k): str(v) for k, v in keys.items() if isinstance(v, str)}
+    config.pacing.cooks = _cooks(pacing.get("cooks", {}), config)
     return config
+
+
+def _cooks(raw: object, config: DeviceConfig) -> dict[str, int]:
+    """``[pacing] cooks.grill = 2``: whole numbers from 1 to 50 per station id."""
+    if not isinstance(raw, Mapping):
+        _problem(config, "pacing.cooks must be a table of station = number; using 1 each")
+        return {}
+    cooks: dict[str, int] = {}
+    for station, count in raw.items():
+        if isinstance(count, int) and not isinstance(count, bool) and 1 <= count <= 50:
+            cooks[str(station).strip().lower()] = count
+        else:
+            _problem(config, f"pacing.cooks.{str(station)[:20]} must be 1..50; using 1")
+    return cooks
 
 
 def parse_size(value: object) -> tuple[int, int] | None:

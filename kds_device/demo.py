@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kds_device.config import load_config, parse_size
-from kds_device.domain.board import StatusChange
+from kds_device.domain.ticket import Request
 from kds_device.paths import config_file
 from kds_device.runtime.inbox import Inbox
 from kds_device.runtime.messages import Link, LinkChanged, Message, OrderArrived
@@ -103,13 +103,13 @@ class CountingSink:
     """The demo's status sink: counts and logs each bump (the real one is the outbox)."""
 
     def __init__(self) -> None:
-        self.changes: list[StatusChange] = []
+        self.changes: list[Request] = []
         self._lock = threading.Lock()
 
-    def submit(self, change: StatusChange) -> None:
+    def submit(self, change: Request) -> None:
         with self._lock:
             self.changes.append(change)
-        log.info("status %s for order %s (key %s)", change.status, change.order_id, change.key)
+        log.info("%s for order %s (key %s)", change, change.order_id, change.key)
 
 
 def prefill(count: int, seed: int | None, now: datetime) -> list[tuple[Mapping[str, Any], float]]:
@@ -158,8 +158,21 @@ def run_demo(args: argparse.Namespace) -> int:
     if not getattr(args, "offline_demo", False):
         # The whole chain on loopback: simulated Deliverect -> gateway -> this board -> back.
         from kds_device.demo_chain import ChainFeed
+        from kds_device.demo_kitchen import SIM_RULES
+        from kds_device.domain.roles import RoleKind
 
-        feed = sink = ChainFeed(data_dir, inbox, args.rate, args.prefill, args.seed)
+        # a screen configured as a station or expo ([display] role) gets the simulator's
+        # station rules, so its orders are routed; the gateway knows it by that role
+        kitchen = config.board.role.kind is not RoleKind.ALL
+        feed = sink = ChainFeed(
+            data_dir,
+            inbox,
+            args.rate,
+            args.prefill,
+            args.seed,
+            rules=SIM_RULES if kitchen else None,
+            role=config.board.role if kitchen else None,
+        )
         link = None  # the device link reports the real state
     app = build_board_app(config, inbox, sink, data_dir=data_dir, link=link)
     if link is not None:

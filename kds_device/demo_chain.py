@@ -20,6 +20,7 @@ import socket
 import subprocess
 import threading
 import time
+import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,9 +33,12 @@ from kds_device.adapters.enrollment import (
 from kds_device.adapters.gateway_client import enroll
 from kds_device.config import ConnectionConfig
 from kds_device.device_link import DeviceLink, stored_last_seq
-from kds_device.domain.board import StatusChange
+from kds_device.domain.roles import Role
+from kds_device.domain.routing import parse_rules
+from kds_device.domain.ticket import Request
 from kds_device.gateway.app import Gateway
 from kds_device.gateway.config import GatewayConfig
+from kds_device.gateway.stations import set_rules
 from kds_device.runtime.inbox import Inbox
 from kds_device.runtime.messages import Message
 from kds_device.sim.orders import OrderGenerator
@@ -138,6 +142,8 @@ class DemoChain:
         use_mqtt: bool = True,
         connection: ConnectionConfig | None = None,
         traffic: bool = True,
+        rules: Path | None = None,
+        role: Role | None = None,
     ) -> None:
         self.directory = directory  # the device's data dir; gateway and broker in subfolders
         self.device_dir = directory
@@ -155,6 +161,10 @@ class DemoChain:
         self.use_mqtt = use_mqtt
         self.connection = connection or ConnectionConfig()
         self.traffic = traffic
+        #: Station rules for the location (the kitchen demo: the simulator's), and this
+        #: process's own screen's role.
+        self.rules = rules
+        self.role = role
         self.hmac_secret = secrets.token_hex(16)
         self.broker: LocalBroker | None = None
         self.simulator: RunningSimulator | None = None
@@ -189,6 +199,8 @@ class DemoChain:
         self.sender = WebhookSender(self.gateway_url, self.hmac_secret)
         self.sender.register(ACCOUNT, LOCATION, "demo")
         self.sender.push_products(self.generator.products())
+        if self.rules is not None:
+            self._set_rules(self.rules)
         enrollment = self._enrollment()
         self.link = DeviceLink(
             enrollment,
@@ -250,6 +262,17 @@ class DemoChain:
         self.gateway.start()
         self.gateway_server.start()
 
+    def _set_rules(self, path: Path) -> None:
+        """The location's station rules, as ``kds-gateway stations set`` sets them."""
+        assert self.gateway is not None
+        rules = parse_rules(tomllib.loads(path.read_text(encoding="utf-8")))
+        set_rules(self.gateway.services.journal, LOCATION, rules)
+
+    def mint_code(self) -> str:
+        """A one-time enrollment code for another screen of the demo's location."""
+        assert self.gateway is not None
+        return self.gateway.services.devices.mint_code(LOCATION, 600.0)
+
     def _enrollment(self) -> Enrollment:
         """This directory's screen: enrolled once, reused when the directory is kept."""
         assert self.gateway is not None
@@ -259,8 +282,9 @@ class DemoChain:
             kept = None
         if kept is not None and kept.gateway_url == self.gateway_url:
             return kept  # a kept directory gets a new identity when the gateway's port moved
-        code = self.gateway.services.devices.mint_code(LOCATION, 600.0)
-        enrollment = enroll(self.gateway_url, code, "Demo screen", "Kitchen")
+        code = self.mint_code()
+        role = self.role.to_json() if self.role is not None else None
+        enrollment = enroll(self.gateway_url, code, "Demo screen", "Kitchen", role=role)
         save_enrollment(self.device_dir, enrollment)
         return enrollment
 
@@ -317,8 +341,12 @@ class ChainFeed:
         prefill: int,
         seed: int | None,
         connection: ConnectionConfig | None = None,
+        rules: Path | None = None,
+        role: Role | None = None,
     ) -> None:
-        self.chain = DemoChain(directory, rate_per_min, prefill, seed, connection=connection)
+        self.chain = DemoChain(
+            directory, rate_per_min, prefill, seed, connection=connection, rules=rules, role=role
+        )
         self.inbox = inbox
 
     def start(self) -> None:
@@ -328,7 +356,7 @@ class ChainFeed:
     def stop(self) -> None:
         self.chain.stop()
 
-    def submit(self, change: StatusChange) -> None:
+    def submit(self, change: Request) -> None:
         if self.chain.link is None:
             raise RuntimeError("the demo chain is not started")
         self.chain.link.outbox.submit(change)

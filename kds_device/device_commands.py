@@ -107,6 +107,8 @@ def run_status(args: argparse.Namespace) -> int:
     lines.append(f"board:           {board}{'' if board.exists() else ' (not created yet)'}")
     lines.append(f"  last event seq: {last_seq if last_seq is not None else 'none'}")
     lines.append(f"  open tickets:  {open_count if open_count is not None else 0}")
+    role = _read_one(board, "SELECT value FROM meta WHERE key = 'role'")
+    lines.append(f"  role:          {role or 'all'}")
 
     outbox = outbox_path(directory)
     pending = _read_one(outbox, "SELECT COUNT(*) FROM outbox")
@@ -117,7 +119,8 @@ def run_status(args: argparse.Namespace) -> int:
     for row in _read_rows(
         outbox, "SELECT order_id, status, error, at FROM rejected ORDER BY id DESC LIMIT 5"
     ):
-        lines.append(f"  refused:       {row[3]} order {row[0]} status {row[1]}: {row[2]}")
+        what = f"status {row[1]}" if row[1] else "request"  # a part or item: 0, said in the error
+        lines.append(f"  refused:       {row[3]} order {row[0]} {what}: {row[2]}")
     print("\n".join(lines))
     return 0 if enrolled else 1
 

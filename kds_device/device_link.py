@@ -18,6 +18,7 @@ from kds_device.adapters.event_poller import EventPoller, FeedCursor
 from kds_device.adapters.gateway_client import GatewayClient
 from kds_device.adapters.link_monitor import LinkMonitor
 from kds_device.adapters.mqtt_feed import MqttFeed
+from kds_device.adapters.role_reader import RoleReader
 from kds_device.adapters.store import BoardStore
 from kds_device.config import ConnectionConfig
 from kds_device.runtime.inbox import Inbox
@@ -85,6 +86,10 @@ class DeviceLink:
                 catch_up=self.poller.request_catch_up,
             )
             self.credentials.on_renewed(self.mqtt.use_credentials)
+        #: What this screen is for, asked of the gateway once at start.
+        self.roles = RoleReader(
+            GatewayClient.for_enrollment(enrollment, self.credentials, clock=self.clock), inbox
+        )
         self.monitor.on_reachable(self.outbox.nudge)
         self.monitor.on_contact(self.outbox.note_contact)
         self._started: list[str] = []
@@ -98,10 +103,17 @@ class DeviceLink:
         if self.mqtt is not None:
             self.mqtt.start()
             self._started.append("mqtt")
+        self.roles.start()
+        self._started.append("roles")
 
     def stop(self) -> None:
         """Stop what was started, newest first; one failing part does not keep others up."""
-        parts = {"mqtt": self.mqtt, "poller": self.poller, "outbox": self.outbox}
+        parts = {
+            "roles": self.roles,
+            "mqtt": self.mqtt,
+            "poller": self.poller,
+            "outbox": self.outbox,
+        }
         while self._started:
             name = self._started.pop()
             part = parts[name]

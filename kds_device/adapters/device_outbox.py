@@ -1,5 +1,7 @@
 """The device outbox: every bump is stored here before anything else happens to it, then sent
-to the gateway in order until the gateway acknowledges it.
+to the gateway in order until the gateway acknowledges it. A bump is a status (expo, a
+one-screen kitchen), a station's part bumped or reopened, or an item marked done; all three
+travel the same way, each with its idempotency key.
 
 The board's change is on screen at once; :meth:`DeviceOutbox.submit` commits the
 :class:`StatusChange` (with the board's idempotency key) to SQLite on the caller's thread and
@@ -25,17 +27,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from kds_device.adapters.backoff import Backoff
 from kds_device.adapters.gateway_client import GatewayClient, GatewayRefused, GatewayUnreachable
-from kds_device.domain.board import StatusChange
+from kds_device.domain.ticket import ItemChange, PartChange, Request, StatusChange
 from kds_device.runtime.inbox import Inbox
 from kds_device.runtime.messages import Message, OutboxChanged
 
 log = logging.getLogger(__name__)
 
 FILE_NAME = "outbox.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 KEEP_REJECTED = 100
 CONTACT_WRITE_EVERY_S = 30.0  # "last contact" for `kds-device status`, without wearing the SD
 
@@ -59,14 +62,43 @@ CREATE TABLE IF NOT EXISTS rejected (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+#: Version 2: part and item requests beside statuses (``kind``: status, part or item).
+_MIGRATE_2 = """
+ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'status';
+ALTER TABLE outbox ADD COLUMN station TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN item INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE outbox ADD COLUMN done INTEGER NOT NULL DEFAULT 1;
+"""
+_COLUMNS = "id, order_id, status, key, attempts, last_error, kind, station, item, done"
 
 
 @dataclass(frozen=True)
 class QueuedBump:
     id: int
-    change: StatusChange
+    change: Request
     attempts: int
     last_error: str
+
+
+def _row(row: tuple[Any, ...]) -> QueuedBump:
+    ident, order_id, status, key, attempts, error, kind, station, item, done = row
+    change: Request
+    if kind == "part":
+        change = PartChange(order_id, station, bool(done), key)
+    elif kind == "item":
+        change = ItemChange(order_id, station, int(item), bool(done), key)
+    else:
+        change = StatusChange(order_id, int(status), key)
+    return QueuedBump(ident, change, attempts, error)
+
+
+def _kind(change: Request) -> tuple[str, int, str, int, int]:
+    """(kind, status, station, item, done) columns of a request."""
+    if isinstance(change, PartChange):
+        return "part", 0, change.station, -1, int(change.done)
+    if isinstance(change, ItemChange):
+        return "item", 0, change.station, change.item, int(change.done)
+    return "status", change.status, "", -1, 1
 
 
 def outbox_path(data_dir: Path) -> Path:
@@ -87,8 +119,9 @@ class OutboxDatabase:
         if version > SCHEMA_VERSION:
             raise RuntimeError(f"{path}: schema {version} is newer than this program")
         if version < SCHEMA_VERSION:
+            steps = (_SCHEMA if version < 1 else "") + _MIGRATE_2
             with self._transaction() as db:
-                for statement in _SCHEMA.split(";"):
+                for statement in steps.split(";"):
                     if statement.strip():
                         db.execute(statement)
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -108,24 +141,21 @@ class OutboxDatabase:
         with self._lock:
             self._db.close()
 
-    def add(self, change: StatusChange) -> bool:
-        """Store one bump durably; False when its key is already queued."""
+    def add(self, change: Request) -> bool:
+        """Store one request durably; False when its key is already queued."""
+        kind, status, station, item, done = _kind(change)
         with self._transaction() as db:
             cursor = db.execute(
-                "INSERT OR IGNORE INTO outbox (key, order_id, status, created) VALUES (?, ?, ?, ?)",
-                (change.key, change.order_id, change.status, _now()),
+                "INSERT OR IGNORE INTO outbox (key, order_id, status, created, kind, station,"
+                " item, done) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (change.key, change.order_id, status, _now(), kind, station, item, done),
             )
             return cursor.rowcount == 1
 
     def head(self) -> QueuedBump | None:
         with self._lock:
-            row = self._db.execute(
-                "SELECT id, order_id, status, key, attempts, last_error FROM outbox "
-                "ORDER BY id LIMIT 1"
-            ).fetchone()
-        if row is None:
-            return None
-        return QueuedBump(row[0], StatusChange(row[1], int(row[2]), row[3]), row[4], row[5])
+            row = self._db.execute(f"SELECT {_COLUMNS} FROM outbox ORDER BY id LIMIT 1").fetchone()
+        return None if row is None else _row(row)
 
     def pending(self) -> int:
         with self._lock:
@@ -143,11 +173,13 @@ class OutboxDatabase:
             )
 
     def reject(self, item: QueuedBump, error: str) -> None:
+        if not isinstance(item.change, StatusChange):  # say what it was (its status is 0)
+            error = f"{describe(item.change)}: {error}"
         with self._transaction() as db:
             db.execute("DELETE FROM outbox WHERE id = ?", (item.id,))
             db.execute(
                 "INSERT INTO rejected (key, order_id, status, error, at) VALUES (?, ?, ?, ?, ?)",
-                (item.change.key, item.change.order_id, item.change.status, error[:300], _now()),
+                (item.change.key, item.change.order_id, _kind(item.change)[1], error[:300], _now()),
             )
             db.execute(
                 "DELETE FROM rejected WHERE id <= (SELECT MAX(id) FROM rejected) - ?",
@@ -165,10 +197,8 @@ class OutboxDatabase:
 
     def queued(self) -> list[QueuedBump]:
         with self._lock:
-            rows = self._db.execute(
-                "SELECT id, order_id, status, key, attempts, last_error FROM outbox ORDER BY id"
-            ).fetchall()
-        return [QueuedBump(r[0], StatusChange(r[1], int(r[2]), r[3]), r[4], r[5]) for r in rows]
+            rows = self._db.execute(f"SELECT {_COLUMNS} FROM outbox ORDER BY id").fetchall()
+        return [_row(r) for r in rows]
 
     def set_meta(self, key: str, value: str) -> None:
         with self._transaction() as db:
@@ -204,7 +234,7 @@ class DeviceOutbox:
 
     # ---- StatusSink ---------------------------------------------------------------------
 
-    def submit(self, change: StatusChange) -> None:
+    def submit(self, change: Request) -> None:
         """Commit the change (a local SQLite write) and return; the sender does the rest."""
         if self.database.add(change):
             self._announce()
@@ -267,12 +297,12 @@ class DeviceOutbox:
         change = item.change
         self._retry_now.clear()  # a nudge from here on cuts the next backoff short
         try:
-            answer = self._client.post_status(change)
+            answer = self._client.post_request(change)
         except GatewayRefused as error:
             if error.final:
                 log.warning(
-                    "gateway refused status %d for order %s (key %s): %s; dropped",
-                    change.status,
+                    "gateway refused %s for order %s (key %s): %s; dropped",
+                    describe(change),
                     change.order_id,
                     change.key,
                     error,
@@ -290,7 +320,7 @@ class DeviceOutbox:
             self._retry_later(item, f"internal error: {error}", None)
             return
         if not answer.accepted:
-            log.info("gateway kept but did not forward status %d for %s", change.status, answer)
+            log.info("gateway kept but did not forward %s for %s", describe(change), answer)
         self.database.delivered(item)
         self._backoff.reset()
         self._announce()
@@ -310,6 +340,15 @@ class DeviceOutbox:
 
     def _announce(self) -> None:
         self._inbox.post(OutboxChanged(self.database.pending()))
+
+
+def describe(change: Request) -> str:
+    """A request in words for the log and ``kds-device status``."""
+    if isinstance(change, PartChange):
+        return f"{change.station} part {'done' if change.done else 'reopened'}"
+    if isinstance(change, ItemChange):
+        return f"{change.station} item {change.item} {'done' if change.done else 'not done'}"
+    return f"status {change.status}"
 
 
 def _now() -> str:

@@ -90,6 +90,8 @@ class Enrollment:
     enrolled_at: str = ""
     #: The CA file the gateway's HTTPS certificate is checked against ("" = the system's CAs).
     ca_file: str = ""
+    #: The role the gateway gave this screen at enrollment (``Role.to_json()``; None: all).
+    role: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -102,6 +104,7 @@ class Enrollment:
             "mqtt": self.mqtt.to_json() if self.mqtt else None,
             "enrolledAt": self.enrolled_at,
             "caFile": self.ca_file,
+            "role": dict(self.role) if self.role is not None else None,
         }
 
     @classmethod
@@ -125,6 +128,7 @@ class Enrollment:
             mqtt=MqttSettings.from_json(raw.get("mqtt")),
             enrolled_at=str(raw.get("enrolledAt") or ""),
             ca_file=str(raw.get("caFile") or ""),
+            role=raw["role"] if isinstance(raw.get("role"), Mapping) else None,
         )
 
     def describe(self) -> dict[str, str]:
@@ -143,10 +147,21 @@ class Enrollment:
             "location": self.location_id,
             "name": self.name,
             "station": self.station,
+            "role": _role_text(self.role) + " (at enrollment)",
             "broker": broker,
             "gateway CA": self.ca_file or "the system's",
             "enrolled at": self.enrolled_at,
         }
+
+
+def _role_text(role: Mapping[str, Any] | None) -> str:
+    if role is None:
+        return "all"
+    kind = str(role.get("kind") or "all")
+    stations = role.get("stations")
+    if isinstance(stations, list) and stations:
+        return f"{kind}:{','.join(str(s) for s in stations)}"
+    return kind
 
 
 def enrollment_path(data_dir: Path) -> Path:

@@ -23,8 +23,8 @@ from kds_device import __version__
 from kds_device.adapters.clock_sync import ClockCheck
 from kds_device.adapters.credentials import RENEW_PATH, ROTATED, Credentials
 from kds_device.adapters.enrollment import Enrollment, MqttSettings, now_iso
-from kds_device.domain.board import StatusChange
 from kds_device.domain.events import Event
+from kds_device.domain.ticket import PartChange, Request, StatusChange
 
 log = logging.getLogger(__name__)
 
@@ -90,16 +90,18 @@ def enroll(
     station: str,
     session: requests.Session | None = None,
     ca_file: str = "",
+    role: Mapping[str, Any] | None = None,
 ) -> Enrollment:
     """Trade a one-time code for an identity (not saved here: see ``save_enrollment``).
 
     ``ca_file``: the site CA that signed the gateway's HTTPS certificate."""
     base = gateway_url.rstrip("/")
     client = GatewayClient(base, token="", session=session, ca_file=ca_file)
+    request: dict[str, Any] = {"code": code, "name": name, "station": station}
+    if role is not None:
+        request["role"] = dict(role)
     try:
-        body = client.request_json(
-            "POST", "/api/v1/enroll", json={"code": code, "name": name, "station": station}
-        )
+        body = client.request_json("POST", "/api/v1/enroll", json=request)
     finally:
         if session is None:
             client.close()
@@ -120,6 +122,7 @@ def enroll(
         mqtt=mqtt,
         enrolled_at=now_iso(),
         ca_file=ca_file,
+        role=body["role"] if isinstance(body.get("role"), Mapping) else role,
     )
 
 
@@ -211,6 +214,32 @@ class GatewayClient:
             accepted=bool(body.get("accepted", True)),
             seq=_as_int(body.get("seq")),
         )
+
+    def post_request(self, change: Request) -> StatusAccepted:
+        """Hand one request (a status, a part or an item change) to the gateway; the same
+        ``key`` twice is one change there."""
+        if isinstance(change, StatusChange):
+            return self.post_status(change)
+        order = quote(change.order_id, safe="")
+        station = quote(change.station, safe="")
+        if isinstance(change, PartChange):
+            path = f"/api/v1/orders/{order}/parts/{station}"
+            payload: dict[str, Any] = {"done": change.done, "key": change.key}
+        else:
+            path = f"/api/v1/orders/{order}/items/{change.item}"
+            payload = {"station": change.station, "done": change.done, "key": change.key}
+        body = self.request_json("POST", path, json=payload)
+        return StatusAccepted(
+            order_id=change.order_id,
+            status=0,
+            key=change.key,
+            accepted=bool(body.get("accepted", True)),
+            seq=_as_int(body.get("seq")),
+        )
+
+    def device_info(self) -> Mapping[str, Any]:
+        """``GET /api/v1/device``: this screen's name, location and role."""
+        return self.request_json("GET", "/api/v1/device")
 
     def health(self) -> bool:
         try:

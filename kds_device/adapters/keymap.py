@@ -146,7 +146,7 @@ DEFAULT_KEYMAP = KeyMap(
         "numpad8": Action.START,
         "numpaddivide": Action.NEXT_URGENT,
         "numpad1": Action.RECALL,
-        "numpad0": Action.RECALL,
+        "numpad0": Action.ITEM_DONE,  # a station screen's item done (the big key)
         "numpad2": Action.UNDO,
         "numpaddecimal": Action.UNDO,
         "numpadadd": Action.PAGE_NEXT,
@@ -172,6 +172,7 @@ DEFAULT_KEYMAP = KeyMap(
         "c": Action.ACKNOWLEDGE,
         "x": Action.CLEAR_ALL,
         "l": Action.NEXT_URGENT,
+        "d": Action.ITEM_DONE,  # a station screen: the selected ticket's next item is done
     }
 )
 

@@ -27,7 +27,7 @@ from typing import Any
 from kds_device.domain.board import Ticket
 from kds_device.domain.clock import Instant
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BOOT_ID_FILE = Path("/proc/sys/kernel/random/boot_id")
 #: The most a reboot may add to a ticket's age (wall-clock time between the last save and now).
 MAX_DOWNTIME_S = 3 * 3600.0
@@ -55,6 +55,10 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 _MIGRATE_2 = """
 ALTER TABLE tickets ADD COLUMN arrived_mono REAL;
 ALTER TABLE tickets ADD COLUMN finished_mono REAL;
+"""
+#: Version 3: the order's station parts (routing and progress) as JSON; NULL: one part.
+_MIGRATE_3 = """
+ALTER TABLE tickets ADD COLUMN parts TEXT;
 """
 
 
@@ -90,7 +94,8 @@ class BoardStore:
             raise StoreError(f"{path} has schema {version}; this version knows {SCHEMA_VERSION}")
         if version < SCHEMA_VERSION:
             # executescript commits first, so the transaction is spelled out in the script
-            steps = (_SCHEMA if version < 1 else "") + _MIGRATE_2
+            steps = (_SCHEMA if version < 1 else "") + (_MIGRATE_2 if version < 2 else "")
+            steps += _MIGRATE_3
             self._db.executescript(
                 f"BEGIN IMMEDIATE; {steps} PRAGMA user_version={SCHEMA_VERSION}; COMMIT;"
             )
@@ -100,7 +105,7 @@ class BoardStore:
         rows = self._db.execute(
             "SELECT order_id, arrival, arrived_wall, payload, status, bumped, finished_wall,"
             " recalled, voided, void_reason, void_acknowledged, own_keys, arrived_mono,"
-            " finished_mono FROM tickets ORDER BY arrival"
+            " finished_mono, parts FROM tickets ORDER BY arrival"
         ).fetchall()
         ages = _Ages(now, self.boot_id, self.get_meta(BOOT_ID), self._saved_instant())
         tickets = []
@@ -127,6 +132,7 @@ class BoardStore:
                     void_reason=row[9],
                     void_acknowledged=bool(row[10]),
                     own_keys=list(json.loads(row[11])),
+                    saved_parts=json.loads(row[14]) if row[14] else None,
                 )
             )
         return tickets
@@ -155,6 +161,7 @@ class BoardStore:
                 json.dumps(t.own_keys),
                 t.arrived_mono,
                 t.finished_mono,
+                json.dumps(t.parts.to_json()) if t.parts.routing.routed or t.parts.state else None,
             )
             for t in tickets
         ]
@@ -167,13 +174,14 @@ class BoardStore:
             }
         with self._transaction():
             self._db.executemany(
-                "INSERT INTO tickets VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                "INSERT INTO tickets VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT(order_id) DO UPDATE SET payload=excluded.payload,"
                 " status=excluded.status, bumped=excluded.bumped,"
                 " finished_wall=excluded.finished_wall, recalled=excluded.recalled,"
                 " voided=excluded.voided, void_reason=excluded.void_reason,"
                 " void_acknowledged=excluded.void_acknowledged, own_keys=excluded.own_keys,"
-                " arrived_mono=excluded.arrived_mono, finished_mono=excluded.finished_mono",
+                " arrived_mono=excluded.arrived_mono, finished_mono=excluded.finished_mono,"
+                " parts=excluded.parts",
                 rows,
             )
             for key, value in {**(meta or {}), **frame}.items():

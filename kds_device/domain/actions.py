@@ -15,6 +15,7 @@ class Action(StrEnum):
     FIRST = "first"
     BUMP = "bump"
     START = "start"  # send "preparing"
+    ITEM_DONE = "item_done"  # a station screen: the selected ticket's next open item is done
     RECALL = "recall"  # open the recall list / restore the chosen ticket
     UNDO = "undo"
     PAGE_NEXT = "page_next"
@@ -60,6 +61,9 @@ def apply_action(board: Board, action: Action, now: Instant) -> Outcome:
     if action is Action.NEXT_URGENT:
         target = next_urgent(board, now)
         return board.jump_to(target) if target else Outcome()
+    if action is Action.ITEM_DONE:
+        item = board.next_open_item()
+        return board.toggle_item(item, now) if item is not None else Outcome()
     if action is Action.ACKNOWLEDGE:
         return board.acknowledge()
     if action is Action.CLEAR_ALL:  # the cancelled tickets on screen, not those on other pages

@@ -8,11 +8,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from kds_device.domain.board_pace import Pace
+from kds_device.domain.board_parts import ITEM_EVENT, PART_EVENT, ROLE_EVENT, PartsMixin
 from kds_device.domain.clock import Instant
 from kds_device.domain.events import Event, EventType
 from kds_device.domain.layout import LayoutSpec, Page, paginate
-from kds_device.domain.lines import TicketLine, allergy_pattern, glued, item_totals, ticket_lines
+from kds_device.domain.lines import TicketLine, allergy_pattern, glued, ticket_lines
 from kds_device.domain.order import Cancel, parse_order
+from kds_device.domain.parts import OrderRouting, Parts
 from kds_device.domain.status import FINISHED_FROM, VOIDING, OrderStatus
 from kds_device.domain.ticket import (
     PAGE_CHANGED,
@@ -41,8 +44,9 @@ __all__ = [
 ]
 
 
-class Board:
-    """All tickets of this screen. Methods return an :class:`Outcome`; nothing here blocks."""
+class Board(PartsMixin):
+    """All tickets of this screen. Methods return an :class:`Outcome`; nothing here blocks.
+    Station work (roles, parts, items) is :class:`PartsMixin`'s."""
 
     def __init__(
         self,
@@ -62,6 +66,9 @@ class Board:
         self._pages: list[Page] | None = None
         self._open_cache: list[Ticket] | None = None
         self.last_bump: tuple[str, float] | None = None  # (order id, mono) for undo
+        #: Scheduled tickets held UPCOMING, prep times, couriers (kds_device.domain.board_pace).
+        self.pace = Pace()
+        self.changes = 0  # counts changes to the tickets
 
     # ---- reading ------------------------------------------------------------------------
 
@@ -72,9 +79,10 @@ class Board:
         return list(self._tickets.values())
 
     def open_tickets(self) -> list[Ticket]:
-        """Visible tickets, by promised time, then arrival."""
+        """Visible tickets, by promised time, then arrival (not those held UPCOMING)."""
         if self._open_cache is None:
-            visible = [t for t in self._tickets.values() if t.visible]
+            held = self.pace.holds
+            visible = [t for t in self._tickets.values() if t.visible and not held(t.order_id)]
             visible.sort(key=self._sort_key)
             self._open_cache = visible
         return self._open_cache
@@ -92,7 +100,7 @@ class Board:
             settings.thresholds_for(ticket.order.order_type),
             settings.finish_margin_s,
             settings.hurry_s,
-            settings.scheduled_lead_s,
+            self.pace.lead_s(ticket, settings),  # its prep time, else the fixed lead
         )
 
     def timer_start_mono(self, ticket: Ticket) -> float:
@@ -100,7 +108,10 @@ class Board:
         if ticket.order is None:
             return ticket.arrived_mono
         return timer_start_mono(
-            ticket.order, ticket.arrived_wall, ticket.arrived_mono, self.settings.scheduled_lead_s
+            ticket.order,
+            ticket.arrived_wall,
+            ticket.arrived_mono,
+            self.pace.lead_s(ticket, self.settings),
         )
 
     def urgency(self, ticket: Ticket, now: Instant) -> Urgency:
@@ -132,18 +143,20 @@ class Board:
         totals: dict[str, int] = {}
         for ticket in self.open_tickets():
             if ticket.workable and ticket.order is not None:
-                for name, count in item_totals(ticket.order).items():
+                for name, count in self.station_totals(ticket).items():
                     totals[name] = totals.get(name, 0) + count
         return sorted(totals.items(), key=lambda pair: (-pair[1], pair[0].lower()))
 
     def recall_list(self) -> list[Ticket]:
         """Recently bumped tickets, newest first."""
-        done = [t for t in self._tickets.values() if t.order is not None and t.bumped]
+        done = [t for t in self._tickets.values() if t.order is not None and t.bumped and t.here]
         done.sort(key=lambda t: t.finished_mono or 0.0, reverse=True)
         return done[: self.settings.recall_limit]
 
     def undo_available(self, now: Instant) -> str | None:
         """The order id the undo action would restore, while the undo window is open."""
+        if self.last_item is not None and self.last_item_open(now):
+            return self.last_item[0]
         if self.last_bump is None:
             return None
         order_id, when = self.last_bump
@@ -258,7 +271,7 @@ class Board:
     def select(self, order_id: str | None) -> Outcome:
         if order_id is not None:
             ticket = self._tickets.get(order_id)
-            if ticket is None or not ticket.visible:
+            if ticket is None or not ticket.visible or self.pace.holds(order_id):
                 return Outcome()
         previous, self.selected_id = self.selected_id, order_id
         if order_id is not None:
@@ -321,13 +334,18 @@ class Board:
     # ---- changes from outside -----------------------------------------------------------
 
     def receive_order(
-        self, payload: Mapping[str, Any], now: Instant, placed_at: datetime | None = None
+        self,
+        payload: Mapping[str, Any],
+        now: Instant,
+        placed_at: datetime | None = None,
+        routing: object = None,
     ) -> Outcome:
         """A new order (raises OrderPayloadError if the payload cannot be one).
 
         Its clock starts at the earliest of the order's own ``_created`` time and
         ``placed_at`` (when the gateway journaled it), so an order that waited out an outage
         shows its real age; a skewed clock can move that start by at most ``MAX_BACKDATE_S``.
+        ``routing``: the stations the gateway routed its items to (none: one part "all").
         """
         order = parse_order(payload)
         ticket = self._tickets.get(order.order_id)
@@ -340,9 +358,13 @@ class Board:
         ticket.arrived_mono = now.mono - waited
         ticket.payload_json = Ticket.encode_payload(payload)
         ticket.order = order
-        ticket.lines = ticket_lines(order, self._allergy)
+        ticket.base_lines = ticket_lines(order, self._allergy)
+        ticket.parts = Parts(OrderRouting.read(routing, len(order.items), order.order_id))
+        self.view_lines(ticket)
         outcome = Outcome(changed={order.order_id})
-        outcome.alerts.append(Alert.ORDER_VOIDED if ticket.voided else Alert.NEW_ORDER)
+        if ticket.here:  # an order with nothing made here never shows (nor chimes)
+            outcome.alerts.append(Alert.ORDER_VOIDED if ticket.voided else Alert.NEW_ORDER)
+        outcome.merge(self.pace.arrived(self, ticket, now))  # UPCOMING? a courier waiting?
         self._touched()
         if self.selected_id is None:
             self._ensure_selection()
@@ -382,13 +404,17 @@ class Board:
             payload = data.get("payload")
             if not isinstance(payload, Mapping):
                 raise ValueError(f"event {event.seq}: order.received without a payload")
-            return self.receive_order(payload, now, _timestamp_or_none(event.at))
+            return self.receive_order(
+                payload, now, _timestamp_or_none(event.at), data.get("routing")
+            )
         if event.type == EventType.ORDER_VOIDED and event.order_id:
             reason = data.get("reason")
             return self.receive_cancel(
                 Cancel(order_id=event.order_id, reason=reason if isinstance(reason, str) else ""),
                 now,
             )
+        if event.type == EventType.ORDER_COURIER:
+            return self.pace.courier_event(self, event, now)
         if event.type == EventType.STATUS_CHANGED and event.order_id:
             status = data.get("status")
             if isinstance(status, int) and not isinstance(status, bool):
@@ -396,6 +422,8 @@ class Board:
                 return self.apply_status(
                     event.order_id, status, now, key if isinstance(key, str) else ""
                 )
+        if event.type in (PART_EVENT, ITEM_EVENT, ROLE_EVENT):
+            return self.apply_station_event(event, now)
         return Outcome()
 
     # ---- the cook's actions -------------------------------------------------------------
@@ -409,8 +437,12 @@ class Board:
         if ticket.voided:
             return self.acknowledge(ticket.order_id)
         neighbours = self._neighbours(ticket.order_id)
-        outcome = self._send(ticket, self.settings.bump_status)
+        if self.is_station:  # a station bumps its part; the gateway derives the statuses
+            outcome = self.bump_part(ticket, now)
+        else:
+            outcome = self._send(ticket, self.settings.bump_status)
         self._finish(ticket, now)
+        self.last_item = None
         self.last_bump = (ticket.order_id, now.mono)
         if self.selected_id == ticket.order_id:
             self._reselect(neighbours)
@@ -429,10 +461,12 @@ class Board:
         return outcome
 
     def recall(self, order_id: str, now: Instant) -> Outcome:
-        """Put a bumped ticket back on the board (sends nothing: Deliverect never goes back)."""
+        """Put a bumped ticket back on the board (sends no status: Deliverect never goes
+        back; a station screen reopens its parts, which shows on expo)."""
         ticket = self._tickets.get(order_id)
         if ticket is None or ticket.order is None or not ticket.bumped:
             return Outcome()
+        outcome = self.reopen_parts(ticket) if self.is_station else Outcome()
         ticket.bumped = False
         ticket.recalled = True
         ticket.finished_wall = ticket.finished_mono = None
@@ -440,11 +474,25 @@ class Board:
             self.last_bump = None
         self._touched()
         self.select(order_id)
-        return Outcome(changed={order_id})
+        return outcome.merge(Outcome(changed={order_id}))
 
     def undo(self, now: Instant) -> Outcome:
+        """Undo the last bump, or the last item marked done, inside the undo window."""
+        if self.last_item is not None and self.last_item_open(now):
+            item_order, item, _when = self.last_item
+            self.last_item = None
+            return self.toggle_item(item, now, item_order)
         order_id = self.undo_available(now)
         return self.recall(order_id, now) if order_id else Outcome()
+
+    def last_item_open(self, now: Instant) -> bool:
+        """The last item marked done can still be undone (its ticket is on this page)."""
+        if self.last_item is None:
+            return False
+        order_id, _item, when = self.last_item
+        if now.mono - when > self.settings.undo_window_s:
+            return False
+        return self._target(order_id) is not None
 
     def acknowledge(self, order_id: str | None = None) -> Outcome:
         """Take a voided ticket off the board once someone has seen it."""
@@ -468,6 +516,7 @@ class Board:
         }
         for order_id in gone:
             del self._tickets[order_id]
+        self.pace.forget(gone)
         if gone:
             self._touched()
         return Outcome(removed=gone)
@@ -480,7 +529,11 @@ class Board:
             payload = ticket.payload
             if payload is not None:
                 ticket.order = parse_order(payload)
-                ticket.lines = ticket_lines(ticket.order, self._allergy)
+                ticket.base_lines = ticket_lines(ticket.order, self._allergy)
+                ticket.parts = Parts.from_json(
+                    ticket.saved_parts, len(ticket.order.items), ticket.order_id
+                )
+                self.view_lines(ticket)
             self._tickets[ticket.order_id] = ticket
             self._arrivals = max(self._arrivals, ticket.arrival)
         self._touched()
@@ -521,16 +574,36 @@ class Board:
             return Outcome()
         ticket.voided = True
         ticket.void_reason = reason
+        self.pace.release(ticket.order_id)  # a cancelled UPCOMING order shows on the board
         if ticket.bumped:  # a cancel after the bump: back on screen so nobody misses it
             ticket.bumped = False
         ticket.finished_wall, ticket.finished_mono = now.wall, now.mono
         self._touched()
         outcome = Outcome(changed={ticket.order_id})
-        if ticket.order is not None:
+        if ticket.order is not None and ticket.here:
             outcome.alerts.append(Alert.ORDER_VOIDED)
         return outcome
 
+    def release_due(self, now: Instant) -> Outcome:
+        """Scheduled tickets whose start-by has come join the board (the core calls this
+        every second)."""
+        outcome = self.pace.release_due(self, now)
+        if outcome:
+            self._touched()
+            if self.selected_id is None:
+                self._ensure_selection()
+        return outcome
+
+    def upcoming(self) -> list[Ticket]:
+        """Tickets held UPCOMING, soonest start-by first."""
+        held = [t for t in (self._tickets.get(i) for i in self.pace.held()) if t is not None]
+        return sorted(
+            held,
+            key=lambda t: (self.pace.start_by(t, self.settings) or t.arrived_wall, t.arrival),
+        )
+
     def _touched(self) -> None:
+        self.changes += 1  # (what was worked out from the tickets is stale)
         self._open_cache = None
         self._pages = None
 

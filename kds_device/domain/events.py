@@ -13,12 +13,23 @@ from typing import Any
 
 
 class EventType(StrEnum):
-    ORDER_RECEIVED = "order.received"  # data: {"payload": <raw Deliverect order>}
+    # data: {"payload": <raw Deliverect order>, "routing"?: Routing.to_json()}
+    ORDER_RECEIVED = "order.received"
     ORDER_VOIDED = "order.voided"  # data: {"reason": str, "payload": <raw cancel>}
-    STATUS_CHANGED = "order.status"  # data: {"status": int, "source": str, "device"?: str}
+    # data: {"status": int, "source": "device" | "deliverect" | "policy", "device"?: str}
+    STATUS_CHANGED = "order.status"
     PRODUCTS_SYNCED = "products.synced"  # data: {"count": int}
     DEVICE_ONLINE = "device.online"  # data: {"device": str}
     DEVICE_OFFLINE = "device.offline"  # data: {"device": str}
+    # A kitchen of stations (docs/stations.md):
+    STATIONS_RULES = "stations.rules"  # data: {"version": int, "rules": <normalised rules>}
+    DEVICE_ROLE = "device.role"  # data: {"device": str, "role": Role.to_json()}
+    # data: {"station": str, "item": int, "done": bool, "device": str, "key": str}
+    ORDER_ITEM = "order.item"
+    ORDER_PART = "order.part"  # data: {"station": str, "done": bool, "device": str, "key": str}
+    # data: {"status": 81..89 | 115, "label": str, "etaMin"?: int, "courier"?: {"name": str},
+    #        "payload": <the webhook body as sent>}
+    ORDER_COURIER = "order.courier"
 
 
 @dataclass(frozen=True)

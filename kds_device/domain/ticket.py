@@ -11,6 +11,8 @@ from typing import Any
 
 from kds_device.domain.lines import DEFAULT_ALLERGY_WORDS, TicketLine
 from kds_device.domain.order import Order, OrderType
+from kds_device.domain.parts import OrderRouting, Parts
+from kds_device.domain.roles import Role
 from kds_device.domain.status import KDS_SENDABLE, OrderStatus
 
 #: Marker in ``Outcome.changed`` when the page shown changed.
@@ -27,6 +29,8 @@ class AgeClass(Enum):
 class Alert(Enum):
     NEW_ORDER = "new_order"
     ORDER_VOIDED = "order_voided"
+    ORDER_DUE = "order_due"  # a scheduled order's start-by came: it joins the board
+    COURIER_WAITING = "courier_waiting"  # the courier arrived and the order is not ready
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,10 @@ class BoardSettings:
     #: HURRY this long before the finish-by moment of a promised order.
     hurry_s: float = 300.0
     allergy_words: tuple[str, ...] = DEFAULT_ALLERGY_WORDS
+    #: What this screen is for: the whole kitchen (ALL), expo, or its stations.
+    role: Role = field(default_factory=Role)
+    #: This screen's device id (a ``device.role`` event for it changes ``role``).
+    device_id: str = ""
 
     def __post_init__(self) -> None:
         if self.bump_status not in KDS_SENDABLE:
@@ -72,6 +80,31 @@ class StatusChange:
     key: str
 
 
+@dataclass(frozen=True)
+class PartChange:
+    """A station's part of an order bumped (``done``) or reopened, decided on this screen."""
+
+    order_id: str
+    station: str
+    done: bool
+    key: str
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    """One item of an order marked done (or not) at a station, decided on this screen."""
+
+    order_id: str
+    station: str
+    item: int
+    done: bool
+    key: str
+
+
+#: Everything a screen asks the gateway for (through the device outbox).
+Request = StatusChange | PartChange | ItemChange
+
+
 @dataclass
 class Outcome:
     """What one board operation changed: for the screen, the store, the speaker and the outbox."""
@@ -80,6 +113,8 @@ class Outcome:
     removed: set[str] = field(default_factory=set)
     alerts: list[Alert] = field(default_factory=list)
     status_changes: list[StatusChange] = field(default_factory=list)
+    #: Part and item changes for the gateway, in the order they were decided.
+    requests: list[PartChange | ItemChange] = field(default_factory=list)
 
     def merge(self, other: Outcome) -> Outcome:
         self.changed |= other.changed
@@ -87,10 +122,13 @@ class Outcome:
         self.changed -= self.removed
         self.alerts += other.alerts
         self.status_changes += other.status_changes
+        self.requests += other.requests
         return self
 
     def __bool__(self) -> bool:
-        return bool(self.changed or self.removed or self.alerts or self.status_changes)
+        return bool(
+            self.changed or self.removed or self.alerts or self.status_changes or self.requests
+        )
 
 
 @dataclass
@@ -114,7 +152,16 @@ class Ticket:
     void_reason: str = ""
     void_acknowledged: bool = False
     own_keys: list[str] = field(default_factory=list)
+    #: Every line of the order (items, modifiers, remarks, note).
+    base_lines: list[TicketLine] = field(default_factory=list)
+    #: The lines this screen shows (only its items on a station screen; progress on expo).
     lines: list[TicketLine] = field(default_factory=list)
+    #: The order's station parts and their progress (one part "all" without routing).
+    parts: Parts = field(default_factory=lambda: Parts(OrderRouting.unrouted(0)))
+    #: Something of this order is made on this screen (False: never shown here).
+    here: bool = True
+    #: ``parts.to_json()`` as a store loaded it (read again by ``Board.restore``).
+    saved_parts: Any = None
 
     @property
     def payload(self) -> Mapping[str, Any] | None:
@@ -129,6 +176,7 @@ class Ticket:
     def visible(self) -> bool:
         return (
             self.order is not None
+            and self.here
             and not self.bumped
             and not (self.voided and self.void_acknowledged)
         )

@@ -60,6 +60,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("rotate", "retire a screen's token and broker password; it fetches new ones"),
     ):
         device_commands.add_parser(action, help=text).add_argument("device_id")
+    role = device_commands.add_parser("role", help="make a screen all, expo or stations")
+    role.add_argument("device_id")
+    which = role.add_mutually_exclusive_group(required=True)
+    which.add_argument("--all", action="store_true", help="every item, bump sends 70")
+    which.add_argument("--expo", action="store_true", help="whole orders with parts' progress")
+    which.add_argument("--stations", metavar="A,B", help="only these stations' items")
+    stations = commands.add_parser("stations", help="a location's routing rules")
+    station_commands = stations.add_subparsers(dest="action", required=True)
+    set_rules = station_commands.add_parser("set", help="check a rules file and make it current")
+    set_rules.add_argument("--location", required=True, help="Deliverect location id")
+    set_rules.add_argument("file", type=Path, help="rules TOML (docs/stations.md)")
+    show = station_commands.add_parser(
+        "show", help="the current rules and the synced products no rule routes"
+    )
+    show.add_argument("--location", required=True, help="Deliverect location id")
 
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
@@ -72,6 +87,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(config, args)
     if args.command == "enroll-code":
         return _enroll_code(config, args.location, args.ttl_min)
+    if args.command == "devices" and args.action == "role":
+        from kds_device.gateway.stations_admin import role_from_args, run_role
+
+        try:
+            chosen = role_from_args(args.all, args.expo, args.stations)
+        except ValueError as problem:
+            print(f"kds-gateway: {problem}", file=sys.stderr)
+            return 2
+        return run_role(config, args.device_id, chosen)
+    if args.command == "stations":
+        from kds_device.gateway.stations_admin import run_stations
+
+        return run_stations(config, args.action, args.location, getattr(args, "file", None))
     if args.command == "devices":
         from kds_device.gateway.device_admin import run_devices
 

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kds_device.domain.status import KDS_SENDABLE
+from kds_device.domain.status_policy import StatusPolicy
+
 ENV_PREFIX = "KDS_GATEWAY_"
 
 
@@ -104,6 +107,23 @@ class EnrollmentConfig:
 
 
 @dataclass
+class StationsConfig:
+    """The statuses Deliverect hears from a kitchen of stations (docs/stations.md); 0 = none.
+
+    The first start, item or part done at any station sends ``first_part_status``; every
+    routed station's part done sends ``all_parts_status``; the expo screen's bump sends
+    ``expo_status`` itself."""
+
+    first_part_status: int = 50
+    all_parts_status: int = 60
+    expo_status: int = 70
+
+    @property
+    def policy(self) -> StatusPolicy:
+        return StatusPolicy(self.first_part_status, self.all_parts_status, self.expo_status)
+
+
+@dataclass
 class GatewayConfig:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -111,6 +131,7 @@ class GatewayConfig:
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     enrollment: EnrollmentConfig = field(default_factory=EnrollmentConfig)
+    stations: StationsConfig = field(default_factory=StationsConfig)
     source: Path | None = None
 
     @property
@@ -118,7 +139,7 @@ class GatewayConfig:
         return self.server.public_base_url.rstrip("/")
 
 
-SECTIONS = ("server", "database", "deliverect", "outbox", "mqtt", "enrollment")
+SECTIONS = ("server", "database", "deliverect", "outbox", "mqtt", "enrollment", "stations")
 
 
 def load_gateway_config(
@@ -219,4 +240,21 @@ def _validate(config: GatewayConfig) -> list[str]:
         problems.append("enrollment.free_attempts must be at least 1")
     if config.outbox.lease_s <= config.deliverect.timeout_s:
         problems.append("outbox.lease_s must be longer than deliverect.timeout_s")
+    problems.extend(_stations_problems(config.stations))
+    return problems
+
+
+def _stations_problems(stations: StationsConfig) -> list[str]:
+    problems = []
+    named = (
+        ("first_part_status", stations.first_part_status),
+        ("all_parts_status", stations.all_parts_status),
+        ("expo_status", stations.expo_status),
+    )
+    for name, value in named:
+        if value and value not in KDS_SENDABLE:
+            problems.append(f"stations.{name} must be 0 (none) or one of {sorted(KDS_SENDABLE)}")
+    chosen = [value for _, value in named if value]
+    if chosen != sorted(chosen):
+        problems.append("stations: the statuses must not fall: first part <= all parts <= expo")
     return problems

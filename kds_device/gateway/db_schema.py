@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA_V1 = """
 CREATE TABLE locations (
@@ -143,4 +143,16 @@ CREATE TABLE flagged (
 );
 """
 
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
+# v4: a kitchen of stations: each screen's role (JSON, NULL = all) and each location's current
+# routing rules (the normalised JSON that ``stations.rules`` journaled, and its version).
+_SCHEMA_V4 = """
+ALTER TABLE devices ADD COLUMN role TEXT;
+CREATE TABLE station_rules (
+    location_id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    updated REAL NOT NULL
+);
+"""
+
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4}

@@ -39,13 +39,16 @@ def _list(devices: Devices) -> int:
     if not records:
         print("no devices enrolled")
         return 0
-    print(f"{'DEVICE':22} {'LOCATION':26} {'NAME':20} {'STATION':12} {'STATE':8} LAST SEEN")
+    print(
+        f"{'DEVICE':22} {'LOCATION':26} {'NAME':20} {'STATION':12} {'ROLE':20} {'STATE':8}"
+        " LAST SEEN"
+    )
     for record in records:
         d = record.device
         state = "rotated" if d.rotated else "active"
         print(
-            f"{d.id:22} {d.location_id:26} {d.name[:20]:20} {d.station[:12]:12} {state:8} "
-            f"{_when(record.last_seen)}"
+            f"{d.id:22} {d.location_id:26} {d.name[:20]:20} {d.station[:12]:12} "
+            f"{d.role.to_text()[:20]:20} {state:8} {_when(record.last_seen)}"
         )
     return 0
 

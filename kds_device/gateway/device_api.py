@@ -18,6 +18,7 @@ from typing import Any, TypeVar, cast
 from flask import Blueprint, Response, g, jsonify, request
 
 from kds_device.domain.order import OrderPayloadError, read_order_id
+from kds_device.domain.roles import Role, check_station_id
 from kds_device.domain.status import KDS_SENDABLE
 from kds_device.gateway.broker_accounts import BrokerError
 from kds_device.gateway.devices import Device, Enrolled, code_hash_of
@@ -25,8 +26,10 @@ from kds_device.gateway.enroll_limits import client_key, code_key
 from kds_device.gateway.health import health_reply
 from kds_device.gateway.http_util import BadJson, error, parse_json, read_body
 from kds_device.gateway.outbox import record_device_status
+from kds_device.gateway.parts import PartChange, record_part
 from kds_device.gateway.publisher import topic_for
 from kds_device.gateway.services import services
+from kds_device.gateway.stations import station_names
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +95,7 @@ def enroll() -> Reply:
         code = _text(data, "code")
         name = _text(data, "name", "Screen")
         station = _text(data, "station", "Kitchen")
+        role = _role(data.get("role"))
     except BadJson as problem:
         return error(400, "bad_request", str(problem))
     found = services()
@@ -101,7 +105,7 @@ def enroll() -> Reply:
         log.warning("enrollment from %s refused: too many wrong codes", request.remote_addr)
         return _too_many(wait)
     try:
-        enrolled = found.devices.enroll(code, name, station)
+        enrolled = found.devices.enroll(code, name, station, role)
     except BrokerError as problem:
         return _broker_down(problem)
     if enrolled is None:
@@ -110,12 +114,52 @@ def enroll() -> Reply:
         return error(404, "invalid_code", "the code is unknown, already used or expired")
     found.enroll_limits.succeeded(keys[0])
     device = enrolled.device
-    log.info("device %s (%s, %s) enrolled at %s", device.id, name, station, device.location_id)
+    log.info(
+        "device %s (%s, %s, role %s) enrolled at %s",
+        device.id,
+        name,
+        station,
+        device.role.to_text(),
+        device.location_id,
+    )
     return jsonify(
         deviceId=device.id,
         token=enrolled.token,
         locationId=device.location_id,
         mqtt=_mqtt_settings(enrolled),
+        role=device.role.to_json(),
+    )
+
+
+def _role(raw: object) -> Role:
+    """The enrollment body's optional role (Role JSON); absent = all."""
+    if raw is None:
+        return Role()
+    try:
+        return Role.from_json(raw)
+    except ValueError as problem:
+        raise BadJson(f"role: {problem}") from None
+
+
+@blueprint.get("/device")
+@device_auth
+def device_info() -> Reply:
+    """Who this screen is: its name, location, role and the location's station names."""
+    device: Device = g.device
+    found = services()
+    policy = found.config.stations
+    return jsonify(
+        id=device.id,
+        name=device.name,
+        locationId=device.location_id,
+        role=device.role.to_json(),
+        stationNames=station_names(found.journal, device.location_id),
+        # What the gateway sends for parts ([stations]); an expo bump should send "expo".
+        statuses={
+            "firstPart": policy.first_part_status,
+            "allParts": policy.all_parts_status,
+            "expo": policy.expo_status,
+        },
     )
 
 
@@ -253,3 +297,72 @@ def order_status(order_id: str) -> Reply:
         found.outbox_notifier.notify()
         log.info("order %s: status %d from device %s queued", order_id, status, device.id)
     return jsonify(answer.body), answer.code
+
+
+#: The highest item index a request may name (an order has at most MAX_ITEMS items).
+MAX_ITEM_INDEX = 1999
+
+
+@blueprint.post("/orders/<order_id:order_id>/parts/<station>")
+@device_auth
+def order_part(order_id: str, station: str) -> Reply:
+    """A station's part of an order done (``done: true``) or reopened (recall)."""
+    return _part_change(order_id, station, None)
+
+
+@blueprint.post("/orders/<order_id:order_id>/items/<index>")
+@device_auth
+def order_item(order_id: str, index: str) -> Reply:
+    """One item of a station's part done, or undone."""
+    if not _UNSIGNED.fullmatch(index) or int(index) > MAX_ITEM_INDEX:
+        return error(
+            400, "bad_request", f"item index must be an integer from 0 to {MAX_ITEM_INDEX}"
+        )
+    return _part_change(order_id, None, int(index))
+
+
+def _part_change(order_id: str, station: str | None, item: int | None) -> Reply:
+    device: Device = g.device
+    found = services()
+    try:
+        order_id = read_order_id(order_id)
+        data = parse_json(read_body(found.config.server.max_body_bytes))
+        if not isinstance(data, Mapping):
+            raise BadJson("body must be a JSON object")
+        if station is None:
+            station = data.get("station")
+            if station is None:
+                raise BadJson("station is required for an item")
+        elif "station" in data and data["station"] != station:
+            raise BadJson("station in the body differs from the one in the path")
+        station = _station(station)
+        done = data.get("done")
+        if not isinstance(done, bool):
+            raise BadJson("done must be true or false")
+        key = _text(data, "key")
+    except (BadJson, OrderPayloadError) as problem:
+        return error(400, "bad_request", str(problem))
+    change = PartChange(station, done, key, item)
+    answer = record_part(found.journal, device, order_id, change, found.config.stations.policy)
+    if answer.body.get("statuses"):
+        found.outbox_notifier.notify()
+    if answer.body.get("accepted"):
+        what = station if item is None else f"{station} item {item}"
+        log.info(
+            "order %s: %s %s by device %s%s",
+            order_id,
+            what,
+            "done" if done else "reopened",
+            device.id,
+            f"; statuses {answer.body['statuses']} queued" if answer.body.get("statuses") else "",
+        )
+    return jsonify(answer.body), answer.code
+
+
+def _station(value: object) -> str:
+    if value == "all":
+        return "all"
+    try:
+        return check_station_id(value)
+    except ValueError as problem:
+        raise BadJson(str(problem)) from None

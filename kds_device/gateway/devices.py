@@ -8,12 +8,14 @@ random enough that a slow password hash would add nothing but latency to every r
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from kds_device.domain.roles import Role
 from kds_device.gateway.broker_accounts import BrokerAccounts, new_password
 from kds_device.gateway.storage import Row, StorageUnavailable, Store
 
@@ -36,6 +38,8 @@ class Device:
     station: str
     #: ``kds-gateway devices rotate`` was run: the token is good only for fetching new ones.
     rotated: bool = False
+    #: What the screen shows in a kitchen of stations (``kds-gateway devices role``).
+    role: Role = field(default_factory=Role)
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,34 @@ def normalise_code(code: str) -> str:
 
 def _device(row: Row) -> Device:
     return Device(
-        row["id"], row["location_id"], row["name"], row["station"], row["rotated"] is not None
+        row["id"],
+        row["location_id"],
+        row["name"],
+        row["station"],
+        row["rotated"] is not None,
+        role_of(row["role"]),
     )
+
+
+#: A device from a ``devices`` row (for the role admin, which reads one in its transaction).
+device_from_row = _device
+
+
+def role_of(stored: str | None) -> Role:
+    """A stored role (JSON; NULL = all). A damaged one reads as all: the screen shows
+    everything rather than nothing."""
+    if not stored:
+        return Role()
+    try:
+        return Role.from_json(json.loads(stored))
+    except ValueError:
+        log.error("stored role %r unreadable; the screen shows everything", stored[:80])
+        return Role()
+
+
+def role_text(role: Role) -> str | None:
+    """How a role is stored: NULL for the default (all)."""
+    return None if role == Role() else json.dumps(role.to_json(), separators=(",", ":"))
 
 
 class Devices:
@@ -111,7 +141,9 @@ class Devices:
         )
         return None if row is None else str(row[0])
 
-    def enroll(self, code: str, name: str, station: str) -> Enrolled | None:
+    def enroll(
+        self, code: str, name: str, station: str, role: Role | None = None
+    ) -> Enrolled | None:
         """Trade a code for a device identity; None when the code is unknown, used or expired.
 
         BrokerError when the device's broker user cannot be made (the code stays unused)."""
@@ -136,15 +168,24 @@ class Devices:
             ).rowcount
             if spent:
                 conn.execute(
-                    "INSERT INTO devices (id, location_id, name, station, token_hash, created)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (device_id, location_id, name, station, _hash(token), now),
+                    "INSERT INTO devices (id, location_id, name, station, token_hash, created,"
+                    " role) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        device_id,
+                        location_id,
+                        name,
+                        station,
+                        _hash(token),
+                        now,
+                        role_text(role or Role()),
+                    ),
                 )
         if not spent:  # another request spent the code meanwhile
             if self.accounts is not None:
                 self.accounts.remove_screen(device_id)
             return None
-        return Enrolled(Device(device_id, location_id, name, station), token, broker_password)
+        device = Device(device_id, location_id, name, station, role=role or Role())
+        return Enrolled(device, token, broker_password)
 
     def authenticate(self, token: str) -> Device | None:
         """The device owning ``token``, or None."""
@@ -153,7 +194,8 @@ class Devices:
         row = (
             self.db.read()
             .execute(
-                "SELECT id, location_id, name, station, rotated FROM devices WHERE token_hash = ?",
+                "SELECT id, location_id, name, station, rotated, role FROM devices"
+                " WHERE token_hash = ?",
                 (_hash(token),),
             )
             .fetchone()
@@ -186,7 +228,9 @@ class Devices:
                 "UPDATE devices SET token_hash = ?, rotated = NULL WHERE id = ?",
                 (_hash(token), device.id),
             )
-        renewed = Device(device.id, device.location_id, device.name, device.station)
+        renewed = Device(
+            device.id, device.location_id, device.name, device.station, role=device.role
+        )
         return Enrolled(renewed, token, broker_password)
 
     def rotate(self, device_id: str) -> bool:
@@ -215,7 +259,7 @@ class Devices:
 
     def all(self) -> list[DeviceRecord]:
         rows = self.db.read().execute(
-            "SELECT id, location_id, name, station, rotated, created, last_seen FROM devices"
+            "SELECT id, location_id, name, station, rotated, role, created, last_seen FROM devices"
             " ORDER BY location_id, created"
         )
         return [DeviceRecord(_device(r), r["created"], r["last_seen"]) for r in rows]

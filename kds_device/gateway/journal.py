@@ -18,6 +18,7 @@ from kds_device.domain.events import Event, EventType
 from kds_device.domain.status import FINISHED_FROM, VOIDING
 from kds_device.domain.timestamps import format_timestamp
 from kds_device.gateway.notifier import Notifier
+from kds_device.gateway.stations import RulesCache, routing_data
 from kds_device.gateway.storage import EVENT_JSON, FOR_UPDATE, Row, Store, Transaction
 
 #: The most a rejected body keeps (it is evidence, not an archive).
@@ -54,6 +55,8 @@ class Journal:
         self.db = db
         self.notifier = notifier or Notifier()
         self._known_locations: set[str] = set()
+        #: Parsed routing rules per location (the order path parses a version once).
+        self.rules_cache = RulesCache()
 
     # ---- locations ------------------------------------------------------------------
 
@@ -105,15 +108,19 @@ class Journal:
             (location_id, order_id, now, now),
         ).rowcount
         received = EventType.ORDER_RECEIVED
-        if inserted:  # the common case: a new order, three statements
+        if inserted:  # the common case: a new order, three statements (four with rules)
+            data = {
+                "payload": payload,
+                **routing_data(conn, location_id, payload, self.rules_cache),
+            }
             return Outcome(
-                "received",
-                self.append(conn, location_id, received, order_id, {"payload": payload}, now),
+                "received", self.append(conn, location_id, received, order_id, data, now)
             )
         row = order_row(conn, location_id, order_id, FOR_UPDATE[self.db.engine])
         if row is None or row["received"]:
             return Outcome("duplicate", detail="order already journaled")
-        seq = self.append(conn, location_id, received, order_id, {"payload": payload}, now)
+        data = {"payload": payload, **routing_data(conn, location_id, payload, self.rules_cache)}
+        seq = self.append(conn, location_id, received, order_id, data, now)
         conn.execute(
             "UPDATE orders SET received = 1, updated = ? WHERE location_id = ? AND order_id = ?",
             (now, location_id, order_id),

@@ -8,7 +8,7 @@ shared. ``events.xid`` is the writing transaction's id: the MQTT publisher hands
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA_V1 = """
 CREATE TABLE locations (
@@ -141,4 +141,15 @@ CREATE TABLE flagged (
 )
 """
 
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
+#: As SQLite's version 4: a kitchen of stations (screen roles, routing rules per location).
+_SCHEMA_V4 = """
+ALTER TABLE devices ADD COLUMN role TEXT;
+CREATE TABLE station_rules (
+    location_id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    updated DOUBLE PRECISION NOT NULL
+)
+"""
+
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4}

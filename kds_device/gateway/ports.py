@@ -14,10 +14,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from kds_device.domain.events import Event, EventType
+from kds_device.domain.roles import Role
 from kds_device.gateway.devices import Device, DeviceRecord, Enrolled
 from kds_device.gateway.journal import FeedPosition, Outcome
 from kds_device.gateway.notifier import Notifier
 from kds_device.gateway.outbox import OutboxItem
+from kds_device.gateway.stations import RulesCache
 from kds_device.gateway.storage import Store, Transaction
 
 
@@ -26,6 +28,8 @@ class EventJournal(Protocol):
 
     db: Store
     notifier: Notifier
+    #: Parsed routing rules per location (``gateway/stations.py``).
+    rules_cache: RulesCache
 
     def register(self, location_id: str, account_id: str, external_ref: str) -> bool: ...
 
@@ -87,7 +91,9 @@ class DeviceRegistry(Protocol):
 
     def mint_code(self, location_id: str, ttl_s: float) -> str: ...
 
-    def enroll(self, code: str, name: str, station: str) -> Enrolled | None: ...
+    def enroll(
+        self, code: str, name: str, station: str, role: Role | None = None
+    ) -> Enrolled | None: ...
 
     def authenticate(self, token: str) -> Device | None: ...
 

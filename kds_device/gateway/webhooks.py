@@ -21,6 +21,7 @@ from flask import Blueprint, Response, jsonify, request
 from kds_device.domain.order import Cancel, OrderPayloadError, order_id_of, parse_webhook
 from kds_device.domain.status import coerce_status
 from kds_device.gateway import hmac_auth
+from kds_device.gateway.courier import is_courier_status, record_courier
 from kds_device.gateway.http_util import LOCATION_ID, BadJson, error, parse_json, read_body
 from kds_device.gateway.journal import UnknownLocation
 from kds_device.gateway.services import services
@@ -211,6 +212,17 @@ def order_status(location_id: str) -> Reply:
     status = coerce_status(data.get("status"))
     if status is None:
         _reject(400, "invalid_status", "status must be an integer", body, location_id)
+    if is_courier_status(status):
+        outcome = record_courier(services().journal, location_id, order_id, status, data)
+        log.info(
+            "order %s at %s: courier status %d -> %s %s",
+            order_id,
+            location_id,
+            status,
+            outcome.result,
+            outcome.detail,
+        )
+        return jsonify(ok=True, result=outcome.result, seq=outcome.seq)
     reason = data.get("reason")
     reason = reason if isinstance(reason, str) else ""
     outcome = services().journal.deliverect_status(location_id, order_id, status, reason)

@@ -15,6 +15,7 @@ Rules kept here (and tested with Kivy blocked):
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -30,6 +31,7 @@ from kds_device.domain.attention import elsewhere
 from kds_device.domain.board import PAGE_CHANGED, Alert, Board, Outcome
 from kds_device.domain.clock import Instant
 from kds_device.domain.order import Cancel, parse_webhook
+from kds_device.domain.roles import Role
 from kds_device.runtime.event_order import EventOrder
 from kds_device.runtime.inbox import Inbox
 from kds_device.runtime.messages import (
@@ -40,6 +42,7 @@ from kds_device.runtime.messages import (
     Message,
     OrderArrived,
     OutboxChanged,
+    RoleChanged,
     StatusSink,
 )
 
@@ -47,6 +50,8 @@ log = logging.getLogger(__name__)
 
 LAST_SEQ = "last_seq"
 LAST_ORDER = "last_order_wall"
+COURIERS = "couriers"  # the couriers of the orders (kds_device.domain.courier), as JSON
+ROLE = "role"
 PRUNE_EVERY_S = 600.0
 
 
@@ -98,6 +103,7 @@ class PressStart:
     selected: bool  # the ticket was the selection, on this page
     place: tuple[float, float, float, float]  # the tile's x, y, width, height
     still_s: float  # how long that tile had been in that place, showing that ticket
+    item: int = -1  # the item line under the finger (a station screen marks it done); -1: none
 
 
 @dataclass
@@ -133,6 +139,7 @@ class BoardCore:
         self.store: BoardStore | None = None
         self.order = EventOrder()
         self._saved_seq = 0
+        self._saved_role = self.board.role.to_text()
         self.outbox_pending = 0
         self.last_order_wall: datetime | None = None
         self.recall: RecallState | None = None
@@ -167,11 +174,24 @@ class BoardCore:
             self.store = BoardStore(data_dir / "board.db")
             self.board.restore(self.store.load(self.now()))
             self.order.last_seq = self._saved_seq = int(self.store.get_meta(LAST_SEQ) or 0)
+            self._restore_role(self.store.get_meta(ROLE))
             last = self.store.get_meta(LAST_ORDER)
             self.last_order_wall = datetime.fromisoformat(last) if last else None
+            self.board.pace.courier.load(_json_or_none(self.store.get_meta(COURIERS)))
+            self.board.release_due(self.now())  # scheduled tickets wait UPCOMING again
         except Exception:
             log.exception("board store unusable; running without persistence")
             self.store = None
+
+    def _restore_role(self, saved: str | None) -> None:
+        """The role last heard from the gateway (a ``device.role`` event after enrollment)."""
+        if not saved:
+            return
+        try:
+            self.board.set_role(Role.from_text(saved))
+        except ValueError:
+            log.warning("saved role %r unreadable; keeping %s", saved, self.board.role)
+        self._saved_role = self.board.role.to_text()
 
     def close(self) -> None:
         self.persist()  # what was shown and not yet saved
@@ -223,6 +243,8 @@ class BoardCore:
                 except Exception:
                     log.exception("event %s (%s) cannot be applied; skipped", event.seq, event.type)
             return outcome
+        if isinstance(message, RoleChanged):
+            return self.board.set_role(message.role)
         if isinstance(message, LinkChanged):
             self.link = message
         elif isinstance(message, OutboxChanged):
@@ -239,21 +261,22 @@ class BoardCore:
         bump shown as done that nobody sends."""
         now = self.now()
         new_orders = outcome.alerts.count(Alert.NEW_ORDER)
+        due = Alert.ORDER_DUE in outcome.alerts  # scheduled orders joining the board
         if new_orders:
             self.last_order_wall = now.wall
             if self.learning:
                 self.new_while_learning += new_orders
-        for change in outcome.status_changes:
+        for change in [*outcome.status_changes, *outcome.requests]:
             try:
                 self.sink.submit(change)
             except Exception:
                 log.exception("status sink refused %s", change)
         self._unsaved.merge(Outcome(changed=set(outcome.changed), removed=set(outcome.removed)))
-        if self._keep_selection_on_page(follow=bool(new_orders)):
+        if self._keep_selection_on_page(follow=bool(new_orders) or due):
             outcome = outcome.merge(Outcome(changed={PAGE_CHANGED}))
-        if Alert.ORDER_VOIDED in outcome.alerts:
+        if Alert.ORDER_VOIDED in outcome.alerts or Alert.COURIER_WAITING in outcome.alerts:
             self.view.play("alert")
-        elif new_orders:
+        elif new_orders or due:
             self.view.play("chime")
         self.view.show(outcome.changed | outcome.removed)
         if not self._save_pending:
@@ -280,17 +303,24 @@ class BoardCore:
 
     def _save(self, outcome: Outcome) -> bool:
         ids = outcome.changed - {PAGE_CHANGED}
-        if self.store is None or not (ids or outcome.removed or self.last_seq != self._saved_seq):
+        role = self.board.role.to_text()
+        if self.store is None or not (
+            ids or outcome.removed or self.last_seq != self._saved_seq or role != self._saved_role
+        ):
             return True
         tickets = [t for t in (self.board.ticket(i) for i in ids) if t is not None]
-        meta = {LAST_SEQ: str(self.last_seq)}
+        meta = {LAST_SEQ: str(self.last_seq), ROLE: role}
         if self.last_order_wall is not None:
             meta[LAST_ORDER] = self.last_order_wall.isoformat()
+        couriers = self.board.pace.courier
+        if couriers.dirty:
+            meta[COURIERS] = json.dumps(couriers.to_json(), separators=(",", ":"))
         try:
             self.store.save(tickets, meta, self.now())  # with the clock frame: ages survive
             if outcome.removed:
                 self.store.delete(outcome.removed)
-            self._saved_seq = self.last_seq
+            self._saved_seq, self._saved_role = self.last_seq, role
+            couriers.dirty = False
         except Exception:
             log.exception("saving the board failed")
             return False
@@ -368,10 +398,14 @@ class BoardCore:
             self.all_day_open = False
         self.commit(Outcome())
 
-    def press(self, start: PressStart, order_id: str, place: tuple[float, ...]) -> None:
+    def press(
+        self, start: PressStart, order_id: str, place: tuple[float, ...], item: int = -1
+    ) -> None:
         """A finger lifted from the tile showing ``order_id`` at ``place``: bump it if it was
         the selection, in that place, settled, before the finger went down; else select it.
-        A cancelled ticket is never cleared by a tap (see :meth:`clear`)."""
+        On a station screen a tap on an item line (``item``, the same one the finger went
+        down on) marks that item done instead, under the same rules. A cancelled ticket is
+        never cleared by a tap (see :meth:`clear`)."""
         board = self.board
         ticket = board.ticket(order_id)
         if ticket is None or self.recall is not None or not board.on_current_page(order_id):
@@ -382,7 +416,11 @@ class BoardCore:
         settled = start.still_s >= self.config.display.tap_settle_s
         same = start.order_id == order_id and tuple(start.place) == tuple(place)
         if same and start.selected and settled and board.selected_on_page() == order_id:
-            self.commit(board.bump(self.now(), order_id))
+            if board.is_station and start.item >= 0:  # an item line: that item, or nothing
+                if item == start.item:
+                    self.commit(board.toggle_item(item, self.now(), order_id))
+            else:
+                self.commit(board.bump(self.now(), order_id))
         elif board.selected_id != order_id:
             self.commit(self._chose(board.select(order_id)))
 
@@ -416,8 +454,12 @@ class BoardCore:
     # ---- time ---------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """Once a second: prune old finished tickets now and then."""
+        """Once a second: scheduled orders whose start-by came join the board (with the
+        chime); old finished tickets are pruned now and then."""
         now = self.now()
+        released = self.board.release_due(now)
+        if released:
+            self.commit(released)
         if now.mono - self._last_prune > PRUNE_EVERY_S:
             self._last_prune = now.mono
             self.commit(self.board.prune(now))
@@ -426,3 +468,11 @@ class BoardCore:
                     self.store.save([], None, now)
             except Exception:
                 log.exception("saving the clock frame failed")
+
+
+def _json_or_none(text: str | None) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        log.warning("saved courier states unreadable; starting without them")
+        return None

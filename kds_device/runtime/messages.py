@@ -11,8 +11,9 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from kds_device.domain.actions import Action
-from kds_device.domain.board import StatusChange
 from kds_device.domain.events import Event
+from kds_device.domain.roles import Role
+from kds_device.domain.ticket import Request
 
 
 class Link(StrEnum):
@@ -66,13 +67,21 @@ class ActionRequested:
     source: str = ""  # "gpio:17", "key:numpad5", ...
 
 
-Message = OrderArrived | EventsArrived | LinkChanged | OutboxChanged | ActionRequested
+@dataclass(frozen=True)
+class RoleChanged:
+    """The gateway says what this screen is for (``GET /api/v1/device``)."""
+
+    role: Role
+
+
+Message = OrderArrived | EventsArrived | LinkChanged | OutboxChanged | ActionRequested | RoleChanged
 
 
 class StatusSink(Protocol):
-    """Where the board's status changes go: the device outbox, or the demo's simulator."""
+    """Where the board's status changes (and part and item changes) go: the device outbox,
+    or the demo's simulator."""
 
-    def submit(self, change: StatusChange) -> None:
+    def submit(self, change: Request) -> None:
         """Store ``change`` durably (or hand it on) and return at once; never blocks on I/O
         to a remote peer."""
         ...

@@ -23,7 +23,8 @@ from kds_device import __version__
 from kds_device.logsetup import configure_logging
 
 if TYPE_CHECKING:
-    from kds_device.sim.sender import Delivery
+    from kds_device.sim.courier import RunningCouriers
+    from kds_device.sim.sender import Delivery, WebhookSender
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,6 +66,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="seconds between retries on connect failure/502/503/504 (Deliverect: 10,20,40,80,160)",
     )
     send.add_argument("--no-products", action="store_true", help="skip the product push")
+    send.add_argument(
+        "--couriers",
+        metavar="DELIVERECT_URL",
+        help="send courier statuses for delivery orders (81..89); the simulated Deliverect at"
+        " this URL tells when an order is ready (70), after which the courier leaves",
+    )
+    send.add_argument(
+        "--courier-scale", type=float, default=1.0, help="courier minutes x this (0.1: faster)"
+    )
+    send.add_argument(
+        "--courier-wait", type=float, default=600.0, help="seconds to wait for couriers after"
+    )
 
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
@@ -130,18 +143,38 @@ def _send(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             failed += 0 if pushed.ok else 1
             if not pushed.ok:
                 print(f"kds-sim: product push failed: {pushed.detail}", file=sys.stderr)
-        report = send_traffic(
-            sender,
-            generator,
-            args.count,
-            rate_per_min=args.rate,
-            duplicates=args.duplicates,
-            cancels=args.cancels,
-            rnd=rnd,
-            on_delivery=_log_delivery,
-        )
+        flow = _couriers(args, sender) if args.couriers else None
+        try:
+            report = send_traffic(
+                sender,
+                generator,
+                args.count,
+                rate_per_min=args.rate,
+                duplicates=args.duplicates,
+                cancels=args.cancels,
+                rnd=rnd,
+                on_delivery=_log_delivery,
+                on_order=flow.add if flow is not None else None,
+            )
+            if flow is not None:
+                flow.finish(args.courier_wait)
+        finally:
+            if flow is not None:
+                flow.stop()
     print(json.dumps(report.summary(), indent=2), flush=True)
     return 1 if failed or report.failures else 0
+
+
+def _couriers(args: argparse.Namespace, sender: WebhookSender) -> RunningCouriers:
+    from kds_device.sim.courier import RunningCouriers, ready_at
+
+    if args.courier_scale <= 0:
+        raise SystemExit("kds-sim: --courier-scale must be positive")
+
+    def send(body: dict[str, object]) -> None:
+        _log_delivery(sender.send_status_update(body))
+
+    return RunningCouriers.start(send, ready_at(args.couriers), scale=args.courier_scale)
 
 
 def _log_delivery(delivery: Delivery) -> None:

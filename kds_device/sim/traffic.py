@@ -53,12 +53,14 @@ def send_traffic(
     cancels: float = 0.0,
     rnd: random.Random | None = None,
     on_delivery: Callable[[Delivery], None] | None = None,
+    on_order: Callable[[dict[str, Any]], object] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     keep_deliveries: bool = True,
 ) -> TrafficReport:
     """Send ``count`` orders (``rate_per_min`` 0 = as fast as the gateway answers), each
     duplicated with probability ``duplicates`` and cancelled with probability ``cancels``.
+    ``on_order`` sees each new order once it was sent (e.g. ``CourierFlow.add``).
     ``sender`` must be registered already. An endless stream (the demo) passes
     ``keep_deliveries=False``: the report then stays empty and ``on_delivery`` sees each one."""
     if not 0.0 <= duplicates <= 1.0 or not 0.0 <= cancels <= 1.0:
@@ -86,6 +88,8 @@ def send_traffic(
                 sleep(wait)
         order = generator.order()
         deliver("order", order)
+        if on_order is not None:
+            on_order(order)
         if rnd.random() < duplicates:
             later.setdefault(tick + rnd.randint(0, 3), []).append(("duplicate", order))
         if rnd.random() < cancels:

@@ -35,7 +35,13 @@ from kds_device.ui.heap import TRIM_EVERY_S, trim_heap
 from kds_device.ui.keys import KeyInput
 from kds_device.ui.screens import Screens
 from kds_device.ui.sound import Sounds
-from kds_device.ui.status_view import LinkAlarm, recall_entries, status_view, undo_text
+from kds_device.ui.status_view import (
+    LinkAlarm,
+    recall_entries,
+    station_label,
+    status_view,
+    undo_text,
+)
 from kds_device.ui.theme import Palette
 
 log = logging.getLogger(__name__)
@@ -59,6 +65,7 @@ class BoardApp(App):
         super().__init__(**kwargs)
         self.core = core
         core.view = self
+        core.board.tz = tz  # expo's "done 12:04" in this screen's zone
         self.keys = keys  # owned from here on: fed the window's keys
         self.gpio = gpio  # owned from here on: closed when the app stops
         self.data_dir = data_dir
@@ -164,6 +171,8 @@ class BoardApp(App):
         if changed:
             screen.render(changed)
         if screen.all_day_open != core.all_day_open:
+            if core.all_day_open:
+                screen.open_upcoming(False)  # one side panel at a time
             screen.open_all_day(core.all_day_open)
         if core.recall is None and screen.recall_open:
             screen.close_recall()
@@ -227,8 +236,18 @@ class BoardApp(App):
             self.core.page_button()
         elif name in ("late", "cancelled"):
             self.core.jump(name)
+        elif name == "upcoming":
+            self.toggle_upcoming()
         else:
             self.perform(Action(name))
+
+    def toggle_upcoming(self) -> None:
+        """The bar's "N upcoming" button: the UPCOMING panel, in the all-day panel's place."""
+        opening = not self.screen.upcoming_open
+        if opening and self.core.all_day_open:
+            self.core.close_panels(recall=False, all_day=True)
+        self.screen.open_upcoming(opening)
+        self.screen.render(set())
 
     def _on_key_down(
         self, _window: Any, keycode: int, _scan: int, text: str | None, *_a: Any
@@ -258,12 +277,13 @@ class BoardApp(App):
             status_view(
                 self.board,
                 now,
-                self.device.display.station,
+                station_label(self.board, self.device.display.station),
                 core.link,
                 core.outbox_pending,
                 core.last_order_wall,
                 self.tz,
                 clock_note=self.clock_note(now),
+                cooks=self.device.pacing.cooks,
             )
         )
         self.screen.undo_bar.text = undo_text(self.board, now)

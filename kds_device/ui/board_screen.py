@@ -33,10 +33,11 @@ from kds_device.ui.offline_banner import OfflineBanner  # noqa: F401  (used in t
 from kds_device.ui.order_tile import OrderTile
 from kds_device.ui.recall_panel import RecallPanel
 from kds_device.ui.status_bar import StatusBar
-from kds_device.ui.status_view import RecallEntry, recall_entries
+from kds_device.ui.status_view import RecallEntry, recall_entries, upcoming_entries
 from kds_device.ui.theme import Metrics
 from kds_device.ui.tile_view import clock_view, tile_view
 from kds_device.ui.undo_bar import UndoBar
+from kds_device.ui.upcoming_panel import UpcomingPanel
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -76,9 +77,10 @@ class BoardScreen(FloatLayout):
         self.tz = tz
         self.allergy = allergy_pattern(board.settings.allergy_words)
         self.metrics = Metrics.for_window(800, 480)
-        #: A finger lifted from a tile: (what was under it at the start, order id, place).
-        self.on_tile_press: Callable[[PressStart, str, tuple[float, ...]], None] = (
-            lambda start, order_id, place: None
+        #: A finger lifted from a tile: (what was under it at the start, order id, place,
+        #: the item line under it).
+        self.on_tile_press: Callable[[PressStart, str, tuple[float, ...], int], None] = (
+            lambda start, order_id, place, item: None
         )
         #: A cancelled tile held for ``clear_hold_s``.
         self.on_tile_clear: Callable[[str], None] = lambda order_id: None
@@ -92,6 +94,10 @@ class BoardScreen(FloatLayout):
         self._selected: str | None = None
         self.all_day_open = False
         self.all_day: AllDayPanel | None = None
+        #: Scheduled orders waiting for their start-by (in the all-day panel's place).
+        self.upcoming_open = False
+        self.upcoming: UpcomingPanel | None = None
+        self.on_upcoming_close: Callable[[], None] = lambda: self.open_upcoming(False)
         self.recall: RecallPanel | None = None
         self._laid_foot = 0.0
 
@@ -109,7 +115,7 @@ class BoardScreen(FloatLayout):
         """Recompute sizes for the window and lay the board out again (a resize, or the
         all-day panel taking one column)."""
         self.metrics = Metrics.for_window(
-            width, height, 1 if self.all_day_open else 0, self._foot_px()
+            width, height, 1 if self.all_day_open or self.upcoming_open else 0, self._foot_px()
         )
         m = self.metrics
         self.body_px = m.body_px
@@ -144,6 +150,12 @@ class BoardScreen(FloatLayout):
             bottom = m.gap_px + self._laid_foot
             self.all_day.size = (m.panel_px, m.height - m.bar_px - m.gap_px - bottom)
             self.all_day.pos = (m.width - m.panel_px - m.gap_px, bottom)
+        if self.upcoming is not None:  # the same place as the all-day panel (one at a time)
+            self.upcoming.font_px = max(16.0, m.body_px * 0.85)
+            self.upcoming.title_px = m.row_px * 1.5
+            bottom = m.gap_px + self._laid_foot
+            self.upcoming.size = (m.panel_px, m.height - m.bar_px - m.gap_px - bottom)
+            self.upcoming.pos = (m.width - m.panel_px - m.gap_px, bottom)
         if self.recall is not None:
             self.recall.font_px = m.body_px
             self.recall.button_px = max(m.touch_px, m.row_px * 2.6)
@@ -182,6 +194,8 @@ class BoardScreen(FloatLayout):
         """Bring the tiles of the current page in line with the board: ``changed`` names the
         tickets whose content changed; other tiles are only moved, added or pooled."""
         changed = set(changed) - {PAGE_CHANGED}
+        # a ticket whose lines changed (an item done, a part's progress): the board forgets
+        # its row counts itself (board_parts.view_lines); the layout reads the board's
         now = self._now()
         wanted = self._layout_page()
         for key in [k for k in self.tiles if k not in wanted]:
@@ -229,6 +243,8 @@ class BoardScreen(FloatLayout):
         self.empty_text = "" if self.tiles else "No open orders - new orders appear here"
         if self.all_day_open and self.all_day is not None:
             self.all_day.show(self.board.all_day())
+        if self.upcoming_open and self.upcoming is not None:
+            self.upcoming.show(upcoming_entries(self.board, self.tz))
 
     def tick(self, now: Instant) -> None:
         """The once-a-second update: timers, due times and header colours only."""
@@ -258,7 +274,8 @@ class BoardScreen(FloatLayout):
         """Remember what is under the finger now: the core decides when it lifts."""
         still = self._now().mono - tile.placed_mono
         selected = self.board.selected_on_page() == tile.order_id
-        touch.ud["kds_press"] = PressStart(tile.order_id, selected, _place(tile), still)
+        item = tile.item_at(touch.y)
+        touch.ud["kds_press"] = PressStart(tile.order_id, selected, _place(tile), still, item)
         if tile.voided and not tile.continued:
             self._end_hold()
             event = Clock.schedule_interval(lambda _dt: self._hold_tick(), 0)
@@ -268,7 +285,7 @@ class BoardScreen(FloatLayout):
         self._end_hold()  # a cancel let go early stays (a tap only selects it)
         start = touch.ud.get("kds_press")
         if isinstance(start, PressStart) and tile.collide_point(*touch.pos):
-            self.on_tile_press(start, tile.order_id, _place(tile))
+            self.on_tile_press(start, tile.order_id, _place(tile), tile.item_at(touch.y))
 
     def _hold_tick(self) -> None:
         """A cancelled tile held down: fill its header; clear it once the hold is long enough."""
@@ -312,6 +329,21 @@ class BoardScreen(FloatLayout):
             self._add_panel(self.all_day)
         elif self.all_day is not None:
             self.remove_widget(self.all_day)
+        self.set_window_size(self.metrics.width, self.metrics.height)
+
+    def open_upcoming(self, on: bool) -> None:
+        """Show (or hide) the UPCOMING panel at the right of the board."""
+        if on == self.upcoming_open:
+            return
+        self.upcoming_open = on
+        self.status_bar.upcoming_on = on
+        if on:
+            if self.upcoming is None:
+                self.upcoming = UpcomingPanel()
+                self.upcoming.bind(on_close=lambda _panel: self.on_upcoming_close())
+            self._add_panel(self.upcoming)
+        elif self.upcoming is not None:
+            self.remove_widget(self.upcoming)
         self.set_window_size(self.metrics.width, self.metrics.height)
 
     def open_recall(self, entries: list[RecallEntry]) -> RecallPanel:

@@ -41,6 +41,10 @@ STYLES: dict[str, tuple[str, str]] = {
     "allergy": (f"[color={Palette.ALLERGY}][b]", "[/b][/color]"),
     "warn": (f"[color={Palette.ALLERGY}]", "[/color]"),
     "count": ("[b][color=#ffd54a]", "[/color][/b]"),
+    "hint": (f"[color={Palette.TEXT_DIM}][i]", "[/i][/color]"),
+    "part": ("[b]", "[/b]"),
+    "part_done": (f"[color={Palette.GOOD}][b]", "[/b][/color]"),
+    "done": (f"[color={Palette.DONE}]", "[/color]"),
 }
 
 
@@ -71,6 +75,13 @@ def line_parts(
             "allergy",
         )
     text = shaped(clean(line.text))
+    if line.kind is LineKind.HINT:
+        return (Frag(""),), _words(text, "hint", None), "hint"
+    if line.kind is LineKind.PART:  # expo: a station's progress, a tick once it is done
+        base = "part_done" if line.done else "part"
+        return (Frag("✓ " if line.done else "• ", base),), _words(text, base, None), base
+    if line.done and not voided:  # an item done at its station: dimmed (and struck through)
+        return _done_parts(line, text)
     warn = (Frag(WARN, "warn" if not voided else ""), Frag(" "))
     warned = warn if line.allergy else ()
     if line.kind is LineKind.ITEM:
@@ -96,6 +107,22 @@ def line_parts(
         base = "b" if line.kind is LineKind.ITEM else ""
         prefix = tuple(Frag(f.text, base if f.style else "") for f in prefix)
     return prefix, _words(text, base, None if voided else (allergy if line.allergy else None)), base
+
+
+def _done_parts(line: TicketLine, text: str) -> tuple[Word, list[Word], str]:
+    """A done item line (or its modifier or remark): same words and indent, dimmed."""
+    indent = Frag(INDENT * line.depth)
+    if line.kind is LineKind.ITEM:
+        prefix: Word = (
+            Frag(f"{line.quantity}x" if line.quantity != 1 else "1", "done"),
+            Frag("  "),
+        )
+    elif line.kind is LineKind.MODIFIER:
+        times = f"{line.quantity}x " if line.quantity != 1 else ""
+        prefix = (indent, Frag(f"+ {times}", "done"))
+    else:
+        prefix = (indent, Frag("» ", "done"))
+    return prefix, _words(text, "done", None), "done"
 
 
 def _words(text: str, base: str, allergy: re.Pattern[str] | None) -> list[Word]:
@@ -206,17 +233,23 @@ def _plain(frags: Sequence[Frag]) -> str:
     return "".join(f.text for f in frags)
 
 
-def row_markup(row: Sequence[Frag], lead: int, base: str) -> str:
+def row_markup(row: Sequence[Frag], lead: int, base: str, strike: bool = False) -> str:
     """One row as markup. ``lead`` fragments (prefix or indent) stay as they are; a row with
-    right-to-left text is put in display order and drawn in the line's base style."""
+    right-to-left text is put in display order and drawn in the line's base style. ``strike``
+    strikes the row through from its first visible character (not through its indent)."""
     head, body = row[:lead], row[lead:]
     text = _plain(body)
     if is_rtl(text):
         body = [Frag(visual(text), base)]
     out = []
+    blank = 0  # leading fragments that are only indent
     for frag in (*head, *_merge(body)):
         start, end = STYLES[frag.style]
         out.append(f"{start}{font_markup(frag.text)}{end}")
+        if len(out) == blank + 1 and not frag.text.strip(" " + NBSP):
+            blank += 1
+    if strike:
+        return "".join(out[:blank]) + "[s]" + "".join(out[blank:]) + "[/s]"
     return "".join(out)
 
 
@@ -240,8 +273,9 @@ def line_rows(
     """The markup rows one ticket line is drawn in (``room`` px wide)."""
     prefix, words, base = line_parts(line, allergy, voided)
     rows = wrap(prefix, words, room, measure)
-    out = [row_markup(rows[0], len(prefix), base)]
-    out += [row_markup(row, 1, base) for row in rows[1:]]
+    done = line.done and not voided and line.kind is not LineKind.PART
+    out = [row_markup(rows[0], len(prefix), base, done)]
+    out += [row_markup(row, 1, base, done) for row in rows[1:]]
     if voided:
         out = [f"[s]{row}[/s]" for row in out]
     return out

@@ -39,6 +39,7 @@ ACTION_TEXT: dict[Action, tuple[str, str]] = {
     Action.FIRST: ("FIRST", "select the oldest ticket"),
     Action.BUMP: ("BUMP", "send the selected ticket away"),
     Action.START: ("START", "mark the selected ticket as being prepared"),
+    Action.ITEM_DONE: ("ITEM DONE", "a station: mark the selected ticket's next item done"),
     Action.RECALL: ("RECALL", "open the list of bumped tickets"),
     Action.UNDO: ("UNDO", "bring back the last bumped ticket"),
     Action.PAGE_NEXT: ("PAGE NEXT", "show the next page"),

@@ -128,7 +128,9 @@ class OrderTile(Widget):
     def show_clock(self, clock: ClockView) -> None:
         """The timer, the due time and the header colour (the once-a-second update)."""
         if self.continued:
-            clock = ClockView("", "", "", clock.header_bg, clock.header_fg, clock.age)
+            clock = ClockView(
+                "", "", "", clock.header_bg, clock.header_fg, clock.age, clock.courier
+            )
         self._clock = clock
         self._fit_head()
         header = Palette.rgba(clock.header_bg)
@@ -142,12 +144,15 @@ class OrderTile(Widget):
         view, clock = self._view, self._clock
         if view is None:
             return
+        # the courier ("COURIER 2 MIN", "COURIER WAITING") takes the order type's place in
+        # row 2 (bold, body size, whole): a courier says "delivery" already
+        courier = clock.courier if clock is not None and not view.voided else ""
         text = HeadText(
             display_id=view.display_id,
             marks=view.marks,
             word=clock.word if clock else "",
             timer=clock.timer if clock else "",
-            kind="" if view.continued else view.kind,
+            kind="" if view.continued else courier.upper() or view.kind,
             name="" if view.continued else view.name,
             table="" if view.continued else view.table,
             due=clock.due if clock and not view.continued else "",
@@ -170,6 +175,19 @@ class OrderTile(Widget):
         self.title_text, self.clock_text = plan.title, plan.clock
         self.who_text = "" if view.continued else plan.who
         self.due_text = plan.due
+
+    def item_at(self, y: float) -> int:
+        """The top-level item of the body row at ``y`` (the tile's coordinates, as a touch
+        on it has them), -1: none."""
+        view = self._view
+        body = self.ids.get("body")
+        if view is None or body is None or not view.row_items or not body.text:
+            return -1
+        row_px = body.height / max(1, body.text.count("\n") + 1)
+        if y > body.top:
+            return -1
+        row = int((body.top - y) // max(row_px, 1.0))
+        return view.row_items[row] if 0 <= row < len(view.row_items) else -1
 
     def set_selected(self, selected: bool) -> None:
         self.selected = selected

@@ -24,12 +24,14 @@ SEPARATOR = "   "
 MIN_INFO_PX = 14.0
 BUTTON_PAD = 12.0
 NARROW_PX = 1000  # below this the bar stacks: two-line information and link
+UPCOMING = 5  # the info item of the upcoming count (narrow bar): beside the station, kept
+TOP = (3, 4, UPCOMING)  # the info items of the first row when the information takes two
 
 
 class StatusBar(BoxLayout):
     """Dispatches ``on_button(name)`` for "recall", "all_day", "page" (onwards, from the last
-    page back to the first), "page_previous", and "late" and "cancelled" (the counts of those
-    on other pages)."""
+    page back to the first), "page_previous", "late" and "cancelled" (the counts of those
+    on other pages), and "upcoming" (the scheduled orders' panel)."""
 
     info_text = StringProperty("")
     info_px = NumericProperty(18.0)  # smaller, on two lines, when one line has no room
@@ -42,6 +44,8 @@ class StatusBar(BoxLayout):
     next_px = NumericProperty(120.0)  # does not change as the page figures grow
     late_away_text = StringProperty("")  # "2 late," : a button, jumps to the first
     cancelled_away_text = StringProperty("")  # "1 cancelled on other pages": a button
+    upcoming_text = StringProperty("")  # "3 upcoming": a button, opens the UPCOMING panel
+    upcoming_on = BooleanProperty(False)
     font_px = NumericProperty(18.0)
     button_px = NumericProperty(64.0)
     all_day_on = BooleanProperty(False)
@@ -83,6 +87,17 @@ class StatusBar(BoxLayout):
             if view.late_count
             else "0 late"
         )
+        if view.behind:  # never shortened: the manager's hint to turn on busy mode
+            narrow = self.width < NARROW_PX  # "behind +12 min" under the late count
+            behind = view.behind.replace("falling behind: ", "behind ") if narrow else view.behind
+            sep = "\n" if narrow else "  "
+            self.late_text += f"{sep}[color={Palette.WARN}][b]{behind}[/b][/color]"
+        # a button; on a narrow bar (no room for one) beside the station, where the clock was:
+        # a tap on the information opens the panel then
+        count = f"{view.upcoming} upcoming" if view.upcoming else ""
+        self.upcoming_text = count if self.width >= NARROW_PX else ""
+        if count and self.width < NARROW_PX:
+            self._info.append((UPCOMING, f"[b]{count}[/b]", count))
         link = view.link
         if view.pending:
             unsent = f"{view.pending} unsent"
@@ -120,23 +135,33 @@ class StatusBar(BoxLayout):
         if text_width(SEPARATOR.join(p[2] for p in parts), big) <= room:
             self.info_px, self.info_text = big, SEPARATOR.join(p[1] for p in parts)
             return
-        station = _short(self._station, small, room)
+        beside = [SEPARATOR + p[2] for p in parts if p[0] == UPCOMING]  # kept with the station
+        station = _short(self._station, small, room - sum(text_width(b, small) for b in beside))
         two = [[(p if p[0] != 3 else (3, f"[b]{_escape(station)}[/b]", station)) for p in parts]]
         two.append([p for p in two[0] if p[0] != 4])  # without the clock
         for kept in two:
-            top = [p for p in kept if p[0] in (3, 4)]
-            bottom = [p for p in kept if p[0] not in (3, 4)]
+            top = [p for p in kept if p[0] in TOP]
+            bottom = [p for p in kept if p[0] not in TOP]
             while bottom and text_width(SEPARATOR.join(p[2] for p in bottom), small) > room:
                 bottom.remove(max(bottom, key=lambda p: p[0]))
             if text_width(SEPARATOR.join(p[2] for p in top), small) <= room:
                 lines = [SEPARATOR.join(p[1] for p in line) for line in (top, bottom) if line]
                 self.info_px, self.info_text = small, "\n".join(lines)
-                if len(bottom) == len([p for p in kept if p[0] not in (3, 4)]):
+                if len(bottom) == len([p for p in kept if p[0] not in TOP]):
                     return
         self.info_px = small
 
     def on_button(self, name: str) -> None:
         """Default handler (the app binds its own)."""
+
+    def on_touch_down(self, touch: Any) -> bool:
+        """On a narrow bar the upcoming count is in the information: a tap there opens the
+        UPCOMING panel (a wide bar has a button for it)."""
+        info = self.ids.info
+        if info.collide_point(*touch.pos) and any(p[0] == UPCOMING for p in self._info):
+            self.dispatch("on_button", "upcoming")
+            return True
+        return bool(super().on_touch_down(touch))
 
 
 def _short(station: str, px: float, room: float) -> str:

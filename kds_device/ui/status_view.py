@@ -3,12 +3,15 @@ escalating link alarm. Pure (no Kivy): tested on their own."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from kds_device.domain.attention import elsewhere
 from kds_device.domain.board import Board
 from kds_device.domain.clock import Instant
+from kds_device.domain.pacing import behind_text
+from kds_device.domain.roles import RoleKind
 from kds_device.runtime.messages import Link, LinkChanged
 from kds_device.ui import tile_text
 
@@ -30,6 +33,8 @@ class StatusView:
     late_elsewhere: int = 0  # late tickets on other pages (a touch target: jump there)
     cancelled_elsewhere: int = 0  # cancelled tickets on other pages
     clock_note: str = ""  # "CLOCK NOT SYNCED", "CLOCK 11 h SLOW"; "" when the clock is right
+    upcoming: int = 0  # scheduled tickets waiting for their start-by (the UPCOMING panel)
+    behind: str = ""  # "falling behind: +12 min" (kds_device.domain.pacing), "" on pace
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,7 @@ def status_view(
     last_order: datetime | None,
     tz: tzinfo | None,
     clock_note: str = "",
+    cooks: Mapping[str, int] | None = None,
 ) -> StatusView:
     workable = [t for t in board.open_tickets() if t.workable]
     pages = board.pages()
@@ -112,6 +118,8 @@ def status_view(
         late_elsewhere=len(late_away),
         cancelled_elsewhere=len(cancelled_away),
         clock_note=clock_note,
+        upcoming=len(board.upcoming()),
+        behind=behind_text(board.pace.falling_behind(board, now, cooks)),
     )
 
 
@@ -128,18 +136,34 @@ def elsewhere_texts(late: int, cancelled: int, short: bool = False) -> tuple[str
     return (late_text + where if late_text else ""), ""
 
 
+def station_label(board: Board, configured: str) -> str:
+    """The bar's first words: the station(s) of a station screen, EXPO, or the configured
+    name of a whole-kitchen screen."""
+    role = board.role
+    if role.kind is RoleKind.EXPO:
+        return "EXPO"
+    if role.kind is RoleKind.STATIONS:
+        return " + ".join(
+            s.replace("-", " ").replace("_", " ").title() for s in sorted(role.stations)
+        )
+    return configured
+
+
 def undo_text(board: Board, now: Instant) -> str:
     """The undo bar's words while the undo window is open, else empty (bar hidden)."""
     order_id = board.undo_available(now)
-    if order_id is None or board.last_bump is None:
+    item = board.last_item if board.last_item_open(now) else None
+    if order_id is None or (board.last_bump is None and item is None):
         return ""
     ticket = board.ticket(order_id)
     if ticket is None or ticket.order is None:
         return ""
-    left = board.settings.undo_window_s - (now.mono - board.last_bump[1])
+    since = item[2] if item is not None else board.last_bump[1] if board.last_bump else now.mono
+    left = board.settings.undo_window_s - (now.mono - since)
     name = tile_text.escape(tile_text.clean(ticket.order.display_id, 24))
+    what = "item done" if item is not None else "part bumped" if board.is_station else "bumped"
     # the id first: on a narrow bar the end is what gets shortened
-    return f"[b]{name}[/b] bumped  ({max(0, int(left + 0.999))} s)"
+    return f"[b]{name}[/b] {what}  ({max(0, int(left + 0.999))} s)"
 
 
 def recall_entries(board: Board, now: Instant, tz: tzinfo | None) -> list[RecallEntry]:
@@ -203,3 +227,32 @@ class LinkAlarm:
         over_min = (down - self.alarm_s) / 60.0
         self._next = now_mono + max(5.0, 30.0 - 5.0 * over_min)
         return True
+
+
+@dataclass(frozen=True)
+class UpcomingEntry:
+    order_id: str
+    starts: str  # "19:05"
+    display_id: str  # plain (cleaned) text
+    kind: str  # "DELIVERY"
+    items: int
+
+
+def upcoming_entries(board: Board, tz: tzinfo | None) -> list[UpcomingEntry]:
+    """The tickets waiting UPCOMING, soonest first: when each starts, and what it is."""
+    entries = []
+    for ticket in board.upcoming():
+        order = ticket.order
+        start = board.pace.start_by(ticket, board.settings)
+        if order is None or start is None:
+            continue
+        entries.append(
+            UpcomingEntry(
+                ticket.order_id,
+                start.astimezone(tz).strftime("%H:%M"),
+                tile_text.clean(order.display_id, 24),
+                order.order_type.label.upper(),
+                sum(item.quantity for item in order.items),
+            )
+        )
+    return entries

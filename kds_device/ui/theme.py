@@ -45,6 +45,11 @@ class Palette:
     BUTTON_ACTIVE = "#2a6f86"
     BANNER = "#c81e1e"
     VOID = "#e53935"
+    DONE = "#7d8896"  # an item done at its station: struck through, dimmed, still readable
+    READY = "#1f9d55"  # expo: every part of the order is done (ALL READY)
+    #: Header (background, text) while the courier waits and the order is not ready: a
+    #: colour no other state uses, with the words COURIER WAITING.
+    COURIER_WAITING = ("#8e24aa", "#ffffff")
 
     #: Tile header background and text per age class: never colour alone, the header also
     #: says the class in words.

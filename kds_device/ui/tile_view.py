@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import tzinfo
 
 from kds_device.domain.board import AgeClass, Board, Ticket
+from kds_device.domain.board_pace import READY
 from kds_device.domain.clock import Instant
+from kds_device.domain.courier import courier_text
 from kds_device.domain.layout import Segment
-from kds_device.domain.lines import TicketLine
+from kds_device.domain.lines import LineKind, TicketLine
 from kds_device.domain.order import OrderType
 from kds_device.domain.status import KDS_SENDABLE, OrderStatus
 from kds_device.ui import tile_text
@@ -33,6 +35,8 @@ class ClockView:
     header_bg: str
     header_fg: str
     age: AgeClass | None  # None for a voided ticket
+    #: The courier ("courier 2 min", "COURIER WAITING"), plain text for row 2; "" if none.
+    courier: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,13 @@ class TileView:
     table: str
     source: str
     body: str
+    #: For each body row: the top-level item it belongs to (-1: none), so a tap on a row
+    #: of a station screen can mark that item done.
+    row_items: tuple[int, ...] = ()
+
+
+#: Expo's header word when every part of the order is done.
+ALL_READY = "ALL READY"
 
 
 def clock_view(board: Board, ticket: Ticket, now: Instant, tz: tzinfo | None) -> ClockView:
@@ -63,7 +74,23 @@ def clock_view(board: Board, ticket: Ticket, now: Instant, tz: tzinfo | None) ->
     due = tile_text.format_due(urgency, ticket.order.asap, tz)
     elapsed = urgency.elapsed_s
     timer = tile_text.format_timer(max(elapsed, 0.0)) if age is not AgeClass.UPCOMING else ""
-    return ClockView(tile_text.age_word(age), timer, due, bg, fg, age)
+    courier = courier_view(board, ticket, now)
+    word = tile_text.age_word(age)
+    if board.pace.courier_waiting(ticket):  # the courier is here, the food is not: loudest
+        return ClockView(word, timer, due, *Palette.COURIER_WAITING, age, courier)
+    if board.all_ready(ticket):  # expo: loud, in words and colour: send it
+        return ClockView(ALL_READY, timer, due, Palette.READY, "#ffffff", age, courier)
+    return ClockView(word, timer, due, bg, fg, age, courier)
+
+
+def courier_view(board: Board, ticket: Ticket, now: Instant) -> str:
+    """The courier's words for row 2 ("courier 2 min", "COURIER WAITING" while the order
+    is not ready), "" without a courier."""
+    state = board.pace.courier_of(ticket)
+    if state is None:
+        return ""
+    ready = ticket.status >= READY
+    return courier_text(state, now.wall, ready)
 
 
 def tile_view(
@@ -112,7 +139,15 @@ def tile_view(
         table=table,
         source=source,
         body="\n".join(row for line in lines for row in rows(line, ticket.voided)),
+        row_items=tuple(
+            line.item if line.kind in _ITEM_KINDS else -1
+            for line in lines
+            for _row in rows(line, ticket.voided)
+        ),
     )
+
+
+_ITEM_KINDS = (LineKind.ITEM, LineKind.MODIFIER, LineKind.REMARK)
 
 
 def kitchen_state(status: int) -> str:

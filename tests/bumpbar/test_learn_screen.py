@@ -17,7 +17,7 @@ from tests.fixtures.bumpbar import Keys, pump_until
 
 pytestmark = [pytest.mark.ui, pytest.mark.timeout(60)]
 
-WALK_KEYS = ["f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10", "f11", "q", "w"]
+WALK_KEYS = ["f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10", "f11", "q", "w", "e"]
 STEPS = len(WALK_KEYS)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from kds_device.adapters.store import MAX_DOWNTIME_S, BoardStore
-from kds_device.domain import AgeClass, Board, BoardSettings
+from kds_device.domain import AgeClass, Alert, Board, BoardSettings
 from kds_device.domain.clock import Instant
 from kds_device.domain.timestamps import format_timestamp
 from kds_device.sim.orders import OrderGenerator
@@ -122,8 +122,11 @@ def test_eleven_hours_behind_at_boot_then_corrected_with_a_restart(tmp_path: Pat
     assert hidden is not None and board.age_class(hidden, clock()) is AgeClass.UPCOMING
 
     # its start-by (promise - 20 min) comes: on the board, whatever the clock said at arrival
+    assert board.release_due(clock()).alerts == []  # held UPCOMING again after the restart
+    assert board.upcoming() == [hidden]
     now = clock.advance(10 * 60)
     assert board.age_class(hidden, now) is not AgeClass.UPCOMING
+    assert board.release_due(now).alerts == [Alert.ORDER_DUE]
     # its promise passes: LATE, counted, and the words say so
     now = clock.advance(20 * 60)
     assert board.age_class(hidden, now) is AgeClass.LATE

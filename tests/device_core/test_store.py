@@ -32,6 +32,7 @@ def test_restart_shows_the_same_board(
     store = BoardStore(tmp_path / "board.db")
     again = Board()
     again.restore(store.load(later))
+    again.release_due(later)  # as the core does: scheduled ones wait UPCOMING again
     assert [t.order_id for t in again.open_tickets()] == [t.order_id for t in board.open_tickets()]
     assert [t.order_id for t in again.recall_list()] == [payloads[1]["orderId"]]
     voided = again.ticket(payloads[2]["orderId"])
@@ -51,7 +52,7 @@ def test_file_is_wal_with_versioned_schema(tmp_path: Path) -> None:
     BoardStore(tmp_path / "board.db").close()
     db = sqlite3.connect(tmp_path / "board.db")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
     db.execute("PRAGMA user_version=99")
     db.commit()
     db.close()

@@ -215,9 +215,14 @@ def test_scheduled_order_is_upcoming_until_its_lead_time(
     due = clock.now.wall + timedelta(minutes=90)
     payload = orders.order(deliveryIsAsap=False, pickupTime=format_timestamp(due))
     board.receive_order(payload, clock())
-    ticket = board.open_tickets()[0]
+    assert board.open_tickets() == []  # not a tile: it waits UPCOMING
+    (ticket,) = board.upcoming()
     assert board.age_class(ticket, clock()) is AgeClass.UPCOMING
-    assert board.age_class(ticket, clock.advance(70 * 60 + 1)) is AgeClass.ON_TIME
+    assert not board.release_due(clock.advance(70 * 60 - 1))
+    assert board.age_class(ticket, clock.advance(2)) is AgeClass.ON_TIME
+    outcome = board.release_due(clock())
+    assert outcome.alerts == [Alert.ORDER_DUE] and payload["orderId"] in outcome.changed
+    assert board.open_tickets() == [ticket] and board.upcoming() == []
 
 
 def test_all_day_counts_open_workable_items(clock: FakeTime, orders: OrderGenerator) -> None:
@@ -258,8 +263,9 @@ def test_selection_moves_and_follows_bumps(clock: FakeTime, orders: OrderGenerat
 def test_pages_and_tickets_off_screen(clock: FakeTime, orders: OrderGenerator) -> None:
     board = make_board()
     board.set_layout(LayoutSpec(columns=2, rows=10, header_rows=3), lambda line: 1)
-    for _ in range(9):
-        board.receive_order(orders.order(items=[{"name": "Fries", "quantity": 1}] * 4), clock())
+    for _ in range(9):  # ASAP: a scheduled order would wait UPCOMING, off the pages
+        payload = orders.order(items=[{"name": "Fries", "quantity": 1}] * 4, deliveryIsAsap=True)
+        board.receive_order(payload, clock())
     pages = board.pages()
     assert len(pages) == 5  # one 7-row ticket per 10-row column, 2 columns a page
     assert board.tickets_after_page() == 7

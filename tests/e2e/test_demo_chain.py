@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from kds_device.adapters.store import BoardStore
 from kds_device.demo_chain import DemoChain, find_mosquitto
 from kds_device.domain.board import StatusChange
 from kds_device.runtime.messages import Link
@@ -64,3 +65,27 @@ def test_the_demo_command_runs_the_chain(tmp_path: Path) -> None:
     assert "mqtt://127.0.0.1:" in status.stdout  # Mosquitto was found and used
     seq_line = next(line for line in status.stdout.splitlines() if "last event seq" in line)
     assert int(seq_line.split(":")[1]) >= 4  # the board applied events from the gateway
+
+
+@pytest.mark.ui
+def test_the_kitchen_demo_runs_three_screens_on_one_gateway(tmp_path: Path) -> None:
+    """``demo --kitchen``: expo in this process, grill and fryer windows as children; each
+    screen applied routed orders from the one gateway and kept its role."""
+    shot = tmp_path / "expo.png"
+    env = dict(os.environ, KDS_DEVICE_CONFIG=str(tmp_path / "none.toml"))
+    env["KIVY_HOME"] = str(tmp_path / "kivy")
+    root = tmp_path / "kitchen"
+    result = subprocess.run(
+        [str(KDS_DEVICE), "demo", "--kitchen", "--data-dir", str(root), "--rate", "120",
+         "--prefill", "4", "--seed", "3", "--screenshot", str(shot), "--screenshot-after", "8"],
+        env=env, capture_output=True, text=True, timeout=110,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert shot.stat().st_size > 10_000
+    for name, role in (("expo", "expo"), ("grill", "stations:grill"), ("fryer", "stations:fryer")):
+        board = BoardStore(root / name / "board.db")
+        try:
+            assert board.get_meta("role") == role, name
+            assert int(board.get_meta("last_seq") or 0) >= 4, f"{name} applied no events"
+        finally:
+            board.close()

@@ -138,13 +138,14 @@ def test_broker_restart_mid_stream_loses_and_doubles_nothing(
     board = make_live_board(identity_of(mqtt_gateway, mqtt_gateway.enroll_device(LOCATION)))
     board.wait_for(lambda: board.app.link.link is Link.LIVE_MQTT, 10, "live (MQTT)")
     stream = OrderStream(mqtt_gateway, count=60, interval_s=0.05, seed=51).start()
-    board.wait_for(lambda: len(board.open_ids()) >= 20, 20, "the stream on the board")
+    board.wait_for(lambda: len(board.arrived_ids()) >= 20, 20, "the stream on the board")
     mosquitto.restart()
     board.wait_for(lambda: stream.done, 60, "the stream to finish")
     stream.join()
     accepted = set(stream.accepted)
-    board.wait_for(lambda: accepted <= set(board.open_ids()), 20, "every order on the board")
-    ids = board.open_ids()
+    # on the board, or (a scheduled order) waiting UPCOMING for its start-by
+    board.wait_for(lambda: accepted <= set(board.arrived_ids()), 20, "every order on the board")
+    ids = board.arrived_ids()
     assert len(ids) == len(set(ids)) == len(accepted) == 60
     assert {order_id for order_id, _part in board.app.screen.tiles} <= accepted
     board.wait_for(lambda: board.app.link.link is Link.LIVE_MQTT, 30, "back on MQTT")
@@ -165,7 +166,7 @@ def test_no_broker_at_all_long_poll_keeps_up(
     def keep_up() -> bool:
         """Note when each order first shows; done when the stream ended and all are shown."""
         now = time.monotonic()
-        fresh = set(board.open_ids()) - seen
+        fresh = set(board.arrived_ids()) - seen  # a tile, or UPCOMING (scheduled)
         lag.extend(now - stream.accepted_at[order_id] for order_id in fresh)
         seen.update(fresh)
         return stream.done and set(stream.accepted) <= seen
@@ -186,7 +187,7 @@ def test_gateway_outage_banner_queue_and_in_order_delivery(
     board = make_live_board(identity_of(mqtt_gateway, mqtt_gateway.enroll_device(LOCATION)))
     stream = OrderStream(mqtt_gateway, count=5, interval_s=0.0, seed=53).start()
     stream.join()
-    board.wait_for(lambda: set(stream.accepted) <= set(board.open_ids()), 10, "five tiles")
+    board.wait_for(lambda: set(stream.accepted) <= set(board.arrived_ids()), 10, "five orders")
     assert board.app.screen.banner_text == ""
 
     mqtt_gateway.stop()

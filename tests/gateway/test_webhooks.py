@@ -197,7 +197,7 @@ def test_order_status_webhook_moves_forward_only_and_voids(
         ({"orderId": oid, "status": "60", "timeStamp": "2026-01-01T10:00:00Z", "x": 1}, "status"),
         ({"orderId": oid, "status": 50, "reason": "late echo"}, "ignored"),  # backwards
         ({"orderId": oid, "status": 60}, "ignored"),  # the same again
-        ({"orderId": oid, "status": 83}, "status"),  # courier en route
+        ({"orderId": oid, "status": 83}, "courier"),  # courier en route: not the order's
         ({"orderId": oid, "status": 9999}, "ignored"),  # unknown statuses are ignored
         ({"orderId": oid, "status": 110, "reason": "cancelled on POS"}, "voided"),
         ({"orderId": oid, "status": 90}, "ignored"),  # voided stays voided
@@ -209,7 +209,14 @@ def test_order_status_webhook_moves_forward_only_and_voids(
     events = gateway.journal().events_after(loc, 0)
     assert [(e.type, dict(e.data)) for e in events[1:]] == [
         ("order.status", {"status": 60, "source": "deliverect"}),
-        ("order.status", {"status": 83, "source": "deliverect"}),
+        (
+            "order.courier",
+            {
+                "status": 83,
+                "label": "en route to pickup",
+                "payload": {"orderId": oid, "status": 83},
+            },
+        ),
         ("order.voided", {"reason": "cancelled on POS"}),
     ]
     for bad in ({"status": 60}, {"orderId": oid, "status": "soon"}, [oid, 60]):

@@ -126,7 +126,8 @@ def test_no_label_draws_outside_its_tile(board_app: BoardDriver, size: tuple[int
     item = {"plu": "X", "name": "Falafel wrap", "quantity": 1, "price": 0, "itemRemark": remark}
     board_app.add_orders(2, items=[item], customerName="Bartholomew-Featherstonehaugh")
     later = (board_app.clock.now.wall + timedelta(minutes=50)).isoformat()
-    board_app.add_orders(2, pickupTime=later, deliveryIsAsap=False)  # "scheduled 19:30"
+    # scheduled: UPCOMING first, on the board ("for 19:30") once the clock passes start-by
+    board_app.add_orders(2, pickupTime=later, deliveryIsAsap=False)
     board_app.add_orders(1, remake=True, test=True, channelOrderDisplayId="WMWMWMWMWMWM")
     board_app.advance(3700)  # timers past an hour: "1:01:40"
     board_app.add_orders(3, orderType=5)

@@ -220,7 +220,8 @@ def test_an_arriving_order_never_pushes_the_selection_off_the_page(
     resize(board_app, (800, 480))
     wall = board_app.clock.now.wall
     later = (wall + timedelta(minutes=40)).isoformat()
-    board_app.add_orders(14, pickupTime=later, deliveryIsAsap=False)
+    # promised times, ASAP (a scheduled order would wait UPCOMING, off the pages)
+    board_app.add_orders(14, pickupTime=later, deliveryIsAsap=True)
     board = board_app.app.board
     assert len(board.pages()) >= 3
     board_app.tap_widget(board_app.app.screen.status_bar.ids.page)
@@ -229,6 +230,6 @@ def test_an_arriving_order_never_pushes_the_selection_off_the_page(
     assert chosen is not None and board_app.app.screen.tile_for(chosen) is not None
     sooner = (wall + timedelta(minutes=5)).isoformat()
     for _ in range(8):  # one by one, each sorted before it: more than a page in all
-        board_app.add_orders(1, pickupTime=sooner, deliveryIsAsap=False)
+        board_app.add_orders(1, pickupTime=sooner, deliveryIsAsap=True)
         assert board.selected_id == chosen, "the cook's choice is kept"
         assert board_app.app.screen.tile_for(chosen) is not None, "and stays in view"
