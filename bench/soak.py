@@ -9,7 +9,10 @@ oldest goes, so the board stays at a steady size as in a working kitchen.
 
 The process's RSS is sampled every ``--sample-s`` seconds; after the warm-up the growth per
 hour is the slope of a least-squares line through the samples. The last line printed is one
-JSON object with ``rss_mb_growth_per_hour`` (goal <= 10).
+JSON object with ``rss_mb_growth_per_hour`` (goal <= 10) and, for telling a one-time step from
+a leak, ``rss_mb_growth_per_hour_second_half`` (the slope over the run's second half). Each
+minute it prints the RSS, glibc's bytes in use and how many font files SDL_ttf holds open
+(one per font and size: a new one is a first use, not a leak).
 
     .venv/bin/python bench/soak.py [--minutes 10] [--rate 6] [--warmup-min 2] [--trace]
 
@@ -19,6 +22,7 @@ Without ``DISPLAY`` it re-executes itself under ``xvfb-run``.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import json
 import logging
@@ -55,21 +59,24 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     logging.basicConfig(level=logging.WARNING)
+    from kds_device.ui.window_config import configure_window
+    from tests.fixtures.board_app import WINDOW
+
+    configure_window(WINDOW, fullscreen=False, mouse=False)  # as the app does (heap, clock)
     from kivy.config import Config
 
-    Config.set("graphics", "maxfps", "60")
+    Config.set("graphics", "maxfps", "60")  # Kivy's default, said out loud: a normal screen
     import psutil
     from kivy.base import EventLoop
     from kivy.core.window import Window
 
+    from kds_device.board_setup import build_board_app
     from kds_device.config import DeviceConfig
     from kds_device.demo_chain import DemoChain
     from kds_device.runtime.inbox import Inbox
     from kds_device.runtime.messages import Message
     from kds_device.sim.menu import CHANNELS
-    from kds_device.ui.app import BoardApp, system_now
     from kds_device.ui.sound import Sounds
-    from tests.fixtures.board_app import WINDOW
 
     logging.getLogger().setLevel(logging.WARNING)  # Kivy's import lowers it
     process = psutil.Process()
@@ -82,9 +89,10 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         config = DeviceConfig()
         config.display.channels = dict(CHANNELS)
         link = chain.start(inbox, 0)
-        app = BoardApp(
-            config, inbox, link.outbox, data_dir=work, now=system_now, sounds=Sounds(enabled=False)
+        app = build_board_app(
+            config, inbox, link.outbox, data_dir=work, sounds=Sounds(enabled=False)
         )
+        app.core.now, app.clock_note = link.clock.now, link.clock.note  # as the demo does
         app._run_prepare()
         try:
             samples, bumps = _run(args, app, process)
@@ -94,6 +102,9 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         assert chain.gateway is not None
         pool = getattr(chain.gateway.db, "pool", None)  # None: a gateway from before the pool
         warm = [(t, mb) for t, mb in samples if t >= args.warmup_min * 60]
+        # A one-time step (the first CJK text drawn opens a 2.5 MB font) weighs on a short
+        # run's slope as much as a leak would; a leak also shows in the run's second half.
+        second_half = [(t, mb) for t, mb in samples if t >= args.minutes * 30]
         return {
             "rss_mb_start": round(samples[0][1], 1),
             "rss_mb_after_warmup": round(warm[0][1], 1) if warm else None,
@@ -108,6 +119,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
             "minutes": args.minutes,
             "rate_per_min": args.rate,
             "samples": len(warm),
+            "rss_mb_growth_per_hour_second_half": round(slope_per_hour(second_half), 1),
             "rss_mb_growth_per_hour": round(slope_per_hour(warm), 1),
         }
 
@@ -138,7 +150,8 @@ def _run(args: argparse.Namespace, app: Any, process: Any) -> tuple[list[tuple[f
                 print(
                     f"{(now - start) / 60:5.1f} min: rss {rss_mb:6.1f} MB, "
                     f"{len(app.board.open_tickets())} open, {bumps} bumped, "
-                    f"{frames / max(1e-9, now - start):.0f} frames/s",
+                    f"{frames / max(1e-9, now - start):.0f} frames/s; "
+                    f"malloc in use {_malloc_in_use_mb():.1f} MB, {_fonts_open()} font files open",
                     flush=True,
                 )
     if traced is not None:
@@ -151,6 +164,47 @@ def _run(args: argparse.Namespace, app: Any, process: Any) -> tuple[list[tuple[f
         for name, count in grown.most_common(12):
             print(f"  {name}: +{count}")
     return samples, bumps
+
+
+def _malloc_in_use_mb() -> float:
+    """glibc's bytes handed out by malloc (heap and mmap'd blocks); -1 without mallinfo2."""
+    try:
+        mallinfo2 = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):
+        return -1.0
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return float(info.uordblks + info.hblkhd) / 1e6
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in [
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        ]
+    ]
+
+
+def _fonts_open() -> int:
+    """Font files the process holds open: SDL_ttf keeps one per font and size it caches."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        count += target.endswith((".ttf", ".ttc", ".otf"))
+    return count
 
 
 def _live_objects() -> Counter[str]:

@@ -321,6 +321,7 @@ class DemoChain:
                     rnd=self.rnd,
                     on_delivery=count,
                     sleep=sleep,
+                    keep_deliveries=False,  # endless: count them, keep none
                 )
         except _Stopped:
             return

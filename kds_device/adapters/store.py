@@ -32,6 +32,7 @@ BOOT_ID_FILE = Path("/proc/sys/kernel/random/boot_id")
 #: The most a reboot may add to a ticket's age (wall-clock time between the last save and now).
 MAX_DOWNTIME_S = 3 * 3600.0
 BOOT_ID, SAVED_WALL, SAVED_MONO = "boot_id", "saved_wall", "saved_mono"
+CACHE_KIB = 256  # the board file's page cache (SQLite's default: 2000 KiB)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tickets (
@@ -84,6 +85,10 @@ class BoardStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=5000")
+        # The board writes one ticket's row at a time and reads the file once, at start: a
+        # small page cache does; SQLite's default (2 MB) would fill up with the rows of every
+        # ticket kept for recall (hours of them) and stay in memory for nothing.
+        self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise StoreError(f"{path} has schema {version}; this version knows {SCHEMA_VERSION}")

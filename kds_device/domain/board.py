@@ -186,13 +186,20 @@ class Board(PartsMixin):
             self._row_cache[ticket.order_id] = rows
         return rows
 
+    def line_rows(self, ticket: Ticket) -> list[int]:
+        """The text rows each of the ticket's lines takes (kept while the ticket is open)."""
+        return self._rows_of(ticket)
+
     def pages(self) -> list[Page]:
         if self._pages is None:
+            open_tickets = self.open_tickets()
             self._pages = paginate(
-                [(t.order_id, self._rows_of(t), glued(t.lines)) for t in self.open_tickets()],
+                [(t.order_id, self._rows_of(t), glued(t.lines)) for t in open_tickets],
                 self._spec,
             )
             self.page_index = min(self.page_index, len(self._pages) - 1)
+            if len(self._row_cache) > len(open_tickets):  # tickets left: forget their rows
+                self._row_cache = {t.order_id: self._rows_of(t) for t in open_tickets}
         return self._pages
 
     def current_page(self) -> Page:

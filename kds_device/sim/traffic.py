@@ -56,11 +56,13 @@ def send_traffic(
     on_order: Callable[[dict[str, Any]], object] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    keep_deliveries: bool = True,
 ) -> TrafficReport:
     """Send ``count`` orders (``rate_per_min`` 0 = as fast as the gateway answers), each
     duplicated with probability ``duplicates`` and cancelled with probability ``cancels``.
     ``on_order`` sees each new order once it was sent (e.g. ``CourierFlow.add``).
-    ``sender`` must be registered already."""
+    ``sender`` must be registered already. An endless stream (the demo) passes
+    ``keep_deliveries=False``: the report then stays empty and ``on_delivery`` sees each one."""
     if not 0.0 <= duplicates <= 1.0 or not 0.0 <= cancels <= 1.0:
         raise ValueError("duplicates and cancels are probabilities (0..1)")
     rnd = rnd or random.Random()
@@ -72,7 +74,8 @@ def send_traffic(
             delivery = sender.send_cancel(payload)
         else:
             delivery = sender.send_order(payload, kind=kind)
-        report.deliveries.append(delivery)
+        if keep_deliveries:
+            report.deliveries.append(delivery)
         if on_delivery is not None:
             on_delivery(delivery)
 

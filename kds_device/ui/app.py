@@ -31,6 +31,7 @@ from kds_device.domain.clock import Instant
 from kds_device.runtime.board_core import BoardCore
 from kds_device.ui.board_screen import BoardScreen
 from kds_device.ui.crisp import crisp_default_texture
+from kds_device.ui.heap import TRIM_EVERY_S, trim_heap
 from kds_device.ui.keys import KeyInput
 from kds_device.ui.screens import Screens
 from kds_device.ui.sound import Sounds
@@ -126,6 +127,7 @@ class BoardApp(App):
             trigger,
             Clock.schedule_interval(self.tick, 1.0),
             Clock.schedule_interval(self._poll_keys, 0.1),
+            Clock.schedule_interval(lambda _dt: trim_heap(), TRIM_EVERY_S),
         ]
         self.inbox.set_wake(trigger)
         try:

@@ -20,7 +20,7 @@ from kivy.lang import Builder
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 
-from kds_device.domain.board import PAGE_CHANGED, Board, Ticket
+from kds_device.domain.board import PAGE_CHANGED, Board
 from kds_device.domain.clock import Instant
 from kds_device.domain.layout import Segment
 from kds_device.domain.lines import TicketLine, allergy_pattern
@@ -69,8 +69,8 @@ class BoardScreen(FloatLayout):
         tz: tzinfo | None = None,
         **kw: Any,
     ) -> None:
+        register_fonts()  # before any label (the status bar's too) opens a font
         super().__init__(**kw)
-        register_fonts()  # before any label draws a name in another script
         self.board = board
         self._now = now
         self.channels = channels
@@ -90,7 +90,6 @@ class BoardScreen(FloatLayout):
         self.tiles: dict[Key, OrderTile] = {}
         self._placed: dict[Key, _Placed] = {}
         self._pool: list[OrderTile] = []
-        self._rows: dict[str, list[int]] = {}
         self._counter: RowCounter | None = None
         self._selected: str | None = None
         self.all_day_open = False
@@ -125,7 +124,6 @@ class BoardScreen(FloatLayout):
         self.status_bar.apply_metrics(m)
         self.undo_bar.font_px = m.body_px
         self._counter = RowCounter(m.body_px, m.text_px, self.allergy)
-        self._rows = {}
         self.board.set_layout(m.layout, self._counter)
         for tile in [*self.tiles.values(), *self._pool]:
             tile.apply_metrics(m)
@@ -168,14 +166,6 @@ class BoardScreen(FloatLayout):
         counter = self._counter
         return counter.rows(line, voided) if counter else [tile_text.escape(line.text)]
 
-    def _line_rows(self, ticket: Ticket) -> list[int]:
-        rows = self._rows.get(ticket.order_id)
-        if rows is None:
-            counter = self._counter
-            rows = [counter(line) if counter else 1 for line in ticket.lines]
-            self._rows[ticket.order_id] = rows
-        return rows
-
     def _layout_page(self) -> dict[Key, _Placed]:
         m = self.metrics
         spec = self.board.layout_spec
@@ -188,7 +178,7 @@ class BoardScreen(FloatLayout):
                 ticket = self.board.ticket(segment.order_id)
                 if ticket is None:
                     continue
-                rows = segment.rows(spec, self._line_rows(ticket))
+                rows = segment.rows(spec, self.board.line_rows(ticket))
                 height = rows * m.row_px
                 y = top - used - height
                 head = spec.continued_header_rows if segment.continued else spec.header_rows
@@ -204,8 +194,8 @@ class BoardScreen(FloatLayout):
         """Bring the tiles of the current page in line with the board: ``changed`` names the
         tickets whose content changed; other tiles are only moved, added or pooled."""
         changed = set(changed) - {PAGE_CHANGED}
-        for order_id in changed:  # its lines may have changed (an item done, a part's progress)
-            self._rows.pop(order_id, None)
+        # a ticket whose lines changed (an item done, a part's progress): the board forgets
+        # its row counts itself (board_parts.view_lines); the layout reads the board's
         now = self._now()
         wanted = self._layout_page()
         for key in [k for k in self.tiles if k not in wanted]:

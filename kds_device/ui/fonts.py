@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from kivy.core.text import LabelBase
 
@@ -34,6 +35,7 @@ def register_fonts() -> set[str]:
     if _done:
         return scripts.AVAILABLE
     _done = True
+    share_open_fonts()
     files = _index()
     for font in scripts.FALLBACKS:
         regular = next((files[n] for n in font.regular if n in files), None)
@@ -47,3 +49,35 @@ def register_fonts() -> set[str]:
         scripts.AVAILABLE.add(font.name)
     scripts._cache.clear()
     return scripts.AVAILABLE
+
+
+def share_open_fonts() -> bool:
+    """One open font per file and whole pixel size, as SDL_ttf draws it.
+
+    Kivy's SDL2 text provider opens a font file at ``int(font_size)`` but caches it under the
+    size as given and the bold and italic flags, so 38.57 px, 38.0 px and markup's
+    ``[size=38]`` each open their own copy of the same 38 px font, and so do a bold and a
+    plain run of a font that has one file for both (Symbola), or an italic run of one whose
+    italic is its regular file (Noto CJK). The flags only choose the file (already in
+    ``font_name_r``); SDL_ttf is given no bold or italic style. Each copy costs memory (2.5
+    MB for Noto CJK, whose tables FreeType and HarfBuzz read into the heap; 0.1 MB for
+    Roboto), and the cache closes its oldest font past 64, to open it again at its next use.
+    Keyed by file and whole size, the board keeps one font per face it really draws; what is
+    drawn does not change. False where the text provider is not SDL2's."""
+    from kivy.core.text import Label as CoreLabel
+
+    try:
+        from kivy.core.text.text_sdl2 import LabelSDL2
+    except ImportError:
+        return False
+    if not issubclass(CoreLabel, LabelSDL2):
+        return False
+    LabelSDL2._get_font_id = _font_id
+    return True
+
+
+def _font_id(label: Any) -> str:
+    """What SDL_ttf opens: the file, the whole size and the two styles it is given."""
+    options = label.options
+    size = int(float(options["font_size"]))
+    return f"{size}|{options['font_name_r']}|{options['underline']}|{options['strikethrough']}"

@@ -148,7 +148,7 @@ def plan_head_tabular(text: HeadText, size: HeadSizes, measure: Measure) -> Head
     return replace(plan, clock=plan.clock.replace(shape, text.timer, 1))
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=256)  # a page of tiles needs one plan each; due texts change every minute
 def _plan_cached(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
     return plan_head(text, size, measure)
 

@@ -7,6 +7,8 @@ gets is the number of rows drawn."""
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
+from unicodedata import east_asian_width
 
 from kivy.core.text import Label as CoreLabel
 
@@ -16,6 +18,17 @@ from kds_device.ui.fonts import register_fonts
 from kds_device.ui.scripts import font_runs
 
 SLACK = 0.95  # Kivy's markup may draw a hair wider than the sum of its runs
+CJK_FONT = "KdsCJK"  # ui.scripts' fallback for CJK (Noto Sans CJK)
+ROWS_KEPT = 1024  # lines (drawn, or drawn struck through) whose rows a RowCounter keeps
+
+
+def _full_width(char: str) -> bool:
+    """One em wide in Noto CJK (Hangul's syllables are narrower, so they are measured)."""
+    return east_asian_width(char) in ("W", "F") and not (
+        0x1100 <= ord(char) <= 0x11FF
+        or 0x3130 <= ord(char) <= 0x318F
+        or 0xAC00 <= ord(char) <= 0xD7AF
+    )
 
 
 class RunMeasure:
@@ -35,12 +48,37 @@ class RunMeasure:
             label = self._labels[font] = CoreLabel(font_size=self.font_px, bold=self.bold, **extra)
         return label
 
+    def _run_px(self, font: str | None, run: str) -> float:
+        if font == CJK_FONT:
+            known = self._full_width_px(run)
+            if known is not None:
+                return known
+        return float(self._label(font).get_extents(run)[0])
+
+    def _full_width_px(self, run: str) -> float | None:
+        """A run of full-width CJK characters (and spaces) without opening the CJK font.
+
+        Noto CJK draws every full-width character (ideographs, kana, CJK punctuation and
+        full-width forms) one em wide in every weight, and SDL_ttf draws at the whole pixel
+        size, so such a run is that many times ``int(font_px)`` wide; a space is counted as
+        wide as Roboto's (wider than the CJK font's). Measured against the font this is exact
+        or 1 px wide. The font (2.5 MB per size) is then opened only where CJK is drawn, not
+        for every ticket measured. None for anything else (Hangul, half-width forms)."""
+        em = float(int(self.font_px))
+        total = 0.0
+        for char in run:
+            if char == " ":
+                total += float(self._label(None).get_extents(" ")[0])
+            elif _full_width(char):
+                total += em
+            else:
+                return None
+        return total
+
     def __call__(self, text: str) -> float:
         known = self._cache.get(text)
         if known is None:
-            known = sum(
-                float(self._label(font).get_extents(run)[0]) for font, run in font_runs(text)
-            )
+            known = sum(self._run_px(font, run) for font, run in font_runs(text))
             if len(self._cache) < 20000:
                 self._cache[text] = known
         return known
@@ -57,17 +95,26 @@ class RowCounter:
         self.allergy = allergy
         self.width_px = max(40.0, width_px * SLACK)
         self.measure = RunMeasure(font_px)
-        self._rows: dict[tuple[TicketLine, bool], list[str]] = {}
+        #: The rows of recently drawn or counted lines, least recently used first. The board
+        #: keeps each open ticket's row counts itself; this only spares re-wrapping the lines
+        #: of tiles drawn again, so it holds a few pages' worth, not every line ever seen.
+        self._rows: OrderedDict[tuple[TicketLine, bool], list[str]] = OrderedDict()
 
     def rows(self, line: TicketLine, voided: bool = False) -> list[str]:
         key = (line, voided)
         known = self._rows.get(key)
         if known is None:
             known = line_rows(line, self.allergy, self.width_px, self.measure, voided)
-            if len(self._rows) > 5000:
-                self._rows.clear()
             self._rows[key] = known
+            if len(self._rows) > ROWS_KEPT:
+                self._rows.popitem(last=False)
+        else:
+            self._rows.move_to_end(key)
         return known
+
+    def __len__(self) -> int:
+        """Lines whose rows are kept."""
+        return len(self._rows)
 
     def __call__(self, line: TicketLine) -> int:
         return max(len(self.rows(line)), len(self.rows(line, voided=True)))

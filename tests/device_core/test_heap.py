@@ -43,3 +43,45 @@ def test_fixed_threshold_gives_big_buffers_back() -> None:
     default, fixed = _growth("default"), _growth("fixed")
     assert fixed < 1.0, f"freed big buffers stayed resident: {fixed:.1f} MB"
     assert default > fixed + 2.0, f"glibc default {default:.1f} MB vs fixed {fixed:.1f} MB"
+
+
+TRIM_CHILD = """
+import sys
+from kds_device.ui.heap import keep_heap_small, trim_heap
+import psutil
+
+def rss():
+    return psutil.Process().memory_info().rss
+
+keep_heap_small()
+# 40 MB of 2 KB blocks (from the heap, below the mmap threshold), one block kept at the top
+blocks = [bytearray(2000) for _ in range(20_000)]
+pin = bytearray(2000)
+full = rss()
+del blocks
+freed = rss()
+if sys.argv[1] == "trim":
+    assert trim_heap()
+print((freed - rss()) / 2**20, (full - freed) / 2**20)
+"""
+
+
+def _given_back(mode: str) -> tuple[float, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", TRIM_CHILD, mode],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    by_trim, by_free = (float(v) for v in out.stdout.split())
+    return by_trim, by_free
+
+
+def test_trimming_gives_free_heap_pages_back() -> None:
+    """Memory freed below the heap's top stays resident until the heap is trimmed."""
+    by_trim, by_free = _given_back("trim")
+    assert by_free < 10, f"free alone gave back {by_free:.1f} MB (the top was not pinned)"
+    assert by_trim > 20, f"trim gave back only {by_trim:.1f} MB of the ~38 MB freed"
+    untrimmed, _ = _given_back("none")
+    assert untrimmed < 5
