@@ -29,7 +29,6 @@ import multiprocessing
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,6 +50,8 @@ from kds_device.sim.orders import OrderGenerator
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from local_procs import free_port, wait_for_port  # noqa: E402  (bench/, the script's folder)
+
 from tests.fixtures.pg_cluster import PostgresCluster  # noqa: E402  (the repository's root)
 
 SECRET = "chain-secret"
@@ -59,25 +60,6 @@ PLACEHOLDER = "order-id-goes-here-24chr"
 THREADS_PER_SENDER = 8
 #: After the last webhook, how long the screens keep listening before they report.
 DRAIN_S = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{what} exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"{what} did not start")
 
 
 def start_mosquitto(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:

@@ -51,6 +51,31 @@ class OutboxItem:
     created: float
 
 
+def queue_status(
+    journal: EventJournal,
+    conn: Any,
+    location: str,
+    order_id: str,
+    data: dict[str, Any],
+    reason: str,
+    now: float,
+) -> int:
+    """Journal a status change (``data["status"]``), move the order to it and queue it for
+    Deliverect, in the caller's transaction; the journal's seq."""
+    status = data["status"]
+    seq = journal.append(conn, location, EventType.STATUS_CHANGED, order_id, data, now)
+    conn.execute(
+        "UPDATE orders SET status = ?, updated = ? WHERE location_id = ? AND order_id = ?",
+        (status, now, location, order_id),
+    )
+    conn.execute(
+        "INSERT INTO outbox (location_id, order_id, status, reason, next_at, created)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (location, order_id, status, reason, now, now),
+    )
+    return int(seq)
+
+
 def record_device_status(
     journal: EventJournal, device: Device, order_id: str, status: int, reason: str, key: str
 ) -> StatusAnswer:
@@ -82,16 +107,7 @@ def record_device_status(
                 "device": device.id,
                 "key": key,
             }
-            seq = journal.append(conn, location, EventType.STATUS_CHANGED, order_id, data, now)
-            conn.execute(
-                "UPDATE orders SET status = ?, updated = ? WHERE location_id = ? AND order_id = ?",
-                (status, now, location, order_id),
-            )
-            conn.execute(
-                "INSERT INTO outbox (location_id, order_id, status, reason, next_at, created)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (location, order_id, status, reason, now, now),
-            )
+            seq = queue_status(journal, conn, location, order_id, data, reason, now)
             body.update(accepted=True, seq=seq)
             accepted = True
         conn.execute(

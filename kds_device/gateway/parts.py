@@ -21,7 +21,7 @@ from kds_device.domain.routing import ALL_STATION, Routing
 from kds_device.domain.status_policy import OrderProgress, StatusPolicy
 from kds_device.gateway.devices import Device
 from kds_device.gateway.journal import order_row
-from kds_device.gateway.outbox import StatusAnswer
+from kds_device.gateway.outbox import StatusAnswer, queue_status
 from kds_device.gateway.storage import FOR_UPDATE
 
 if TYPE_CHECKING:
@@ -175,14 +175,5 @@ def _derive(
 ) -> int:
     """Journal a status the policy derived, move the order to it and queue it for Deliverect."""
     data = {"status": status, "source": "policy", "device": device.id, "key": change.key}
-    seq = journal.append(conn, location, EventType.STATUS_CHANGED, order_id, data, now)
-    conn.execute(
-        "UPDATE orders SET status = ?, updated = ? WHERE location_id = ? AND order_id = ?",
-        (status, now, location, order_id),
-    )
-    conn.execute(
-        "INSERT INTO outbox (location_id, order_id, status, reason, next_at, created)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (location, order_id, status, POLICY_REASONS.get(status, "kitchen progress"), now, now),
-    )
-    return int(seq)
+    reason = POLICY_REASONS.get(status, "kitchen progress")
+    return queue_status(journal, conn, location, order_id, data, reason, now)
