@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from kds_device.config import load_config, parse_size
+from kds_device.config import DeviceConfig, load_config, parse_size
 from kds_device.domain.ticket import Request
 from kds_device.paths import config_file
 from kds_device.runtime.inbox import Inbox
@@ -136,6 +136,15 @@ def _fixed(moment: datetime) -> Callable[[], datetime]:
     return lambda: moment
 
 
+def demo_config() -> DeviceConfig:
+    """The screen's configuration for a demo window: the config file's, with the simulator's
+    channels named (so a tile says "Uber Eats", not "channel 7") unless the file names them."""
+    config = load_config(config_file())
+    for channel, name in CHANNELS.items():
+        config.display.channels.setdefault(channel, name)
+    return config
+
+
 def run_demo(args: argparse.Namespace) -> int:
     """The ``kds-device demo`` command."""
     size = parse_size(args.size) or (1280, 800)
@@ -145,9 +154,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
     from kds_device.board_setup import build_board_app
 
-    config = load_config(config_file())
-    for channel, name in CHANNELS.items():  # the simulator's channels, unless configured
-        config.display.channels.setdefault(channel, name)
+    config = demo_config()
     if args.fullscreen:
         Window.fullscreen = "auto"
     data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="kds-demo-"))

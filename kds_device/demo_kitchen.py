@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import kds_device.sim
-from kds_device.config import load_config, parse_size
+from kds_device.config import parse_size
 from kds_device.domain.roles import Role, RoleKind
-from kds_device.paths import config_file
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +46,9 @@ def run_kitchen(args: argparse.Namespace) -> int:
     configure_window(size, False, mouse=True)
     _place(size, EXPO_AT)
     from kds_device.board_setup import build_board_app
+    from kds_device.demo import demo_config
 
-    config = load_config(config_file())
+    config = demo_config()
     config.board.role = EXPO
     root = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="kds-kitchen-"))
     inbox: Inbox[Message] = Inbox()
@@ -124,9 +124,10 @@ def run_kitchen_screen(args: argparse.Namespace) -> int:
     configure_window(size, False, mouse=True)
     _place(size, (float(column or 0), float(row or 0)))
     from kds_device.board_setup import build_board_app
+    from kds_device.demo import demo_config
 
     role = Role.from_text(args.role)
-    config = load_config(config_file())
+    config = demo_config()
     data = Path(args.data_dir)
     shutil.rmtree(data, ignore_errors=True)  # a new identity each run: no old board
     data.mkdir(parents=True)
