@@ -12,8 +12,9 @@ station, the tickets finished, the median and 90th-percentile ticket time and th
 * **Recall**: a ticket (or one part) reopened after it was done waits for its next ready;
   the first ready does not count. **Voided** tickets and tickets not finished yet are not
   counted.
-* **Station** rows use each part's time (from the start to that part done); an order with no
-  part done (a one-screen kitchen) counts its ticket time at station ``all``.
+* **Station** rows use each part's time (from the start to that part done, or to the ticket's
+  ready when no part was marked, as when expo bumps the whole order); an order without
+  routing (a one-screen kitchen) counts its ticket time at station ``all``.
 * The median is the middle time (the mean of the two middle ones for an even count); the
   90th percentile is the nearest rank (the smallest time that at least 90 % of the tickets
   are at or under). Times are rounded to 0.1 s, shares to 0.001.
@@ -73,6 +74,8 @@ class TicketTimeline:
     #: The routing's longest part in seconds (None: no routing with prep times).
     prep_s: float | None = None
     asap: bool = True
+    #: The order's ``timezone`` as sent (an IANA name, or empty).
+    timezone: str = ""
     #: Reopened since its last ready: the next ready (or serve) replaces the old one.
     reopened: bool = False
 
@@ -254,6 +257,7 @@ def timeline_of_order(
         stations=stations,
         prep_s=60.0 * max(prep.values()) if prep else None,
         asap=asap if isinstance(asap, bool) else True,
+        timezone=str(payload.get("timezone") or "")[:64],
     )
 
 
@@ -320,16 +324,16 @@ def _samples(
         return [(channel_name(timeline.channel, names) or "unknown", seconds, late)]
     if by == "location":
         return [(timeline.location_id, seconds, late)]
-    if not timeline.parts_done:
-        return [(ALL_STATION, seconds, late)]
-    return [
-        (
-            station,
-            max(0.0, done - timeline.clock_from),
-            timeline.late_at(done, fallback_prep_s),
+    stations = set(timeline.parts_done) | set(timeline.stations)
+    if stations != {ALL_STATION}:
+        stations.discard(ALL_STATION)
+    out = []
+    for station in sorted(stations):
+        done = min(timeline.parts_done.get(station, end), end)
+        out.append(
+            (station, max(0.0, done - timeline.clock_from), timeline.late_at(done, fallback_prep_s))
         )
-        for station, done in sorted(timeline.parts_done.items())
-    ]
+    return out
 
 
 def _row(key: str, samples: Sequence[tuple[float, bool]]) -> SpeedRow:
