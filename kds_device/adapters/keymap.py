@@ -148,7 +148,7 @@ DEFAULT_KEYMAP = KeyMap(
         "numpad1": Action.RECALL,
         "numpad0": Action.ITEM_DONE,  # a station screen's item done (the big key)
         "numpad2": Action.UNDO,
-        "numpaddecimal": Action.UNDO,
+        "numpaddecimal": Action.CLEAN_LOCK,  # the corner key: touch and keys off to wipe
         "numpadadd": Action.PAGE_NEXT,
         "numpadsubstract": Action.PAGE_PREVIOUS,  # sic: Kivy's spelling
         "numpadmul": Action.ALL_DAY,
@@ -171,7 +171,8 @@ DEFAULT_KEYMAP = KeyMap(
         "a": Action.ALL_DAY,
         "c": Action.ACKNOWLEDGE,
         "x": Action.CLEAR_ALL,
-        "l": Action.NEXT_URGENT,
+        "n": Action.NEXT_URGENT,
+        "l": Action.CLEAN_LOCK,
         "d": Action.ITEM_DONE,  # a station screen: the selected ticket's next item is done
     }
 )

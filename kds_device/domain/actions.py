@@ -24,6 +24,7 @@ class Action(StrEnum):
     ACKNOWLEDGE = "acknowledge"  # take a cancelled ticket away
     CLEAR_ALL = "clear_all"  # acknowledge every cancelled ticket
     NEXT_URGENT = "next_urgent"  # show the next late or cancelled ticket on another page
+    CLEAN_LOCK = "clean_lock"  # touch and keys off for a while, to wipe the screen (the UI's)
 
     @classmethod
     def parse(cls, name: str) -> Action:

@@ -155,6 +155,10 @@ class BoardCore:
         self._unsaved = Outcome()
         self._acks: list[Callable[[], object]] = []
         self._save_pending = False
+        #: Asked before every cook's input (an action from any source, or a touch: None);
+        #: False swallows it. The screen's care says no while the cleaning lock is on and
+        #: to the press that wakes a dimmed screen (kds_device.ui.screen_care_view).
+        self.input_gate: Callable[[Action | None], bool] = lambda _action: True
 
     # ---- state --------------------------------------------------------------------------
 
@@ -361,6 +365,8 @@ class BoardCore:
         now = self.now()
         if self.learning:
             return Outcome()  # the learn screen has the keys
+        if not self.input_gate(action):
+            return Outcome()
         if self.recall is not None:
             return self._recall_action(action, now)
         if action is Action.RECALL:
@@ -386,7 +392,7 @@ class BoardCore:
 
     def pick_recall(self, order_id: str) -> None:
         """A tap on an entry of the recall list."""
-        if self.recall is None:
+        if self.recall is None or not self.input_gate(None):
             return
         self.recall = None
         self.commit(self.board.recall(order_id, self.now()))
@@ -410,6 +416,8 @@ class BoardCore:
         ticket = board.ticket(order_id)
         if ticket is None or self.recall is not None or not board.on_current_page(order_id):
             return
+        if not self.input_gate(None):
+            return
         if ticket.voided:
             self.commit(self._chose(board.select(order_id)))
             return
@@ -426,14 +434,14 @@ class BoardCore:
 
     def clear(self, order_id: str) -> None:
         """A cancelled tile held for the clear time: take it off the board."""
-        if self.recall is None and self.board.on_current_page(order_id):
+        if self.recall is None and self.board.on_current_page(order_id) and self.input_gate(None):
             self.commit(self.board.acknowledge(order_id))
 
     def jump(self, kind: str) -> None:
         """The status bar's "late/cancelled on other pages" counts: show the first one."""
         late, cancelled = elsewhere(self.board, self.now())
         wanted = late if kind == "late" else cancelled
-        if wanted and self.recall is None:
+        if wanted and self.recall is None and self.input_gate(None):
             self.commit(self._chose(self.board.jump_to(wanted[0])))
 
     def page_button(self) -> None:
