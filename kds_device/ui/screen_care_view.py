@@ -18,6 +18,7 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
+from kivy.base import EventLoop
 from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
@@ -32,8 +33,6 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 #: A long press on the status bar that wanders further than this is a drag, not a lock.
 PRESS_SLOP_PX = 24.0
-#: A finger still counted down after this long lost its touch-up somewhere: forget it.
-FINGER_STALE_S = 60.0
 
 
 class CareLayer(FloatLayout):
@@ -68,7 +67,6 @@ class CareLayer(FloatLayout):
         self.status_bar: Any = None
         self.shift_target: Any = None  # the widget moved against burn-in (the app's root)
         self.new_while_locked = 0
-        self._fingers: dict[int, float] = {}  # touch uid -> when it went down (mono)
         self._eaten: set[int] = set()  # touches swallowed at touch-down, and their moves/ups
         self._press: tuple[int, float, float, float] | None = None  # uid, x, y, since
         self._press_check: Any = None
@@ -100,10 +98,10 @@ class CareLayer(FloatLayout):
         """Ask the care what to show, and show it (every tick, after every input)."""
         now = self.now()
         local = now.wall.astimezone(self.tz) if self.tz else now.wall.astimezone()
-        stale = now.mono - FINGER_STALE_S
-        self._fingers = {uid: t for uid, t in self._fingers.items() if t > stale}
-        before, state = self.state, self.care.update(
-            now.mono, local, self.open_tickets(), bool(self._fingers)
+        finger_down = any(touch.is_touch for touch in EventLoop.touches)
+        before, state = (
+            self.state,
+            self.care.update(now.mono, local, self.open_tickets(), finger_down),
         )
         self.state = state
         if state.look is not before.look:
@@ -159,7 +157,6 @@ class CareLayer(FloatLayout):
 
     def on_touch_down(self, touch: Any) -> bool:
         mono = self.now().mono
-        self._fingers[touch.uid] = mono
         verdict = self.care.input(mono)
         if verdict is not Verdict.ACT:  # locked, or this touch woke the screen: nothing else
             self._eaten.add(touch.uid)
@@ -181,7 +178,6 @@ class CareLayer(FloatLayout):
         return False
 
     def on_touch_up(self, touch: Any) -> bool:
-        self._fingers.pop(touch.uid, None)
         if touch.uid in self._eaten:
             self._eaten.discard(touch.uid)
             self.update()
