@@ -451,7 +451,7 @@ class BoardCore:
 
     def request_learn(self) -> None:
         """The learn chord was held (or settings asked): the view opens the screen."""
-        if not self.learning:
+        if not self.learning and self.input_gate(None):
             self.view.open_learn()
 
     def learn_opened(self, on: bool) -> None:

@@ -280,6 +280,8 @@ class BoardApp(App):
     def _on_key_down(
         self, _window: Any, keycode: int, _scan: int, text: str | None, *_a: Any
     ) -> bool:
+        if self.care is not None and not self.care.key_pressed():
+            return True  # any key wakes a dimmed screen (and does nothing else); locked: none
         return self.keys.key_down(keycode, text) if self.keys else False
 
     def _on_key_up(self, _window: Any, keycode: int, *_args: Any) -> bool:

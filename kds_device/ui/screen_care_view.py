@@ -86,6 +86,13 @@ class CareLayer(FloatLayout):
         self.update()
         return verdict is Verdict.ACT and action is not Action.CLEAN_LOCK
 
+    def key_pressed(self) -> bool:
+        """Any key down (bound or not): may it go on to the key map? A key wakes a dimmed
+        screen and does nothing else; none does anything under the lock."""
+        verdict = self.care.input(self.now().mono)
+        self.update()
+        return verdict is Verdict.ACT
+
     def order_came(self) -> None:
         """A new order (or an alert): the screen wakes, the lock keeps going."""
         mono = self.now().mono

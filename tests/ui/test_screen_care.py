@@ -79,6 +79,10 @@ def test_an_order_wakes_the_dimmed_screen_and_the_next_tap_acts(board_app: Board
     app = board_app.start(display__care=CareSettings(dim_after_s=60, dim_level=0.3))
     board_app.advance(61)
     assert app.care.state.look is Look.DIM
+    keys_for(app).tap("f12")  # any key wakes it, even one the key map does not know
+    assert app.care.state.look is Look.AWAKE
+    board_app.advance(61)
+    assert app.care.state.look is Look.DIM
     assert app.care.veil_rgba[3] == 0.7  # no backlight here: a veil over the board
     [payload] = board_app.add_orders(1)
     assert app.care.state.look is Look.AWAKE and app.care.veil_rgba[3] == 0
@@ -121,7 +125,8 @@ def test_cleaning_lock_ignores_keys_touches_and_gpio_while_orders_arrive(
     worker = threading.Thread(target=press_gpio, name="edge")
     worker.start()
     worker.join()
-    board_app.wait_for(lambda: seen.count(Action.BUMP) >= 4, what="the GPIO press at the gate")
+    # keys stop before the key map; the GPIO press reaches the core's gate, which says no
+    board_app.wait_for(lambda: Action.BUMP in seen, what="the GPIO press at the gate")
 
     [late] = board_app.add_orders(1)  # an order still arrives, shows and chimes
     assert app.board.ticket(str(late["orderId"])) is not None
