@@ -151,11 +151,9 @@ def display_power(setting: str = "auto", root: Path = BACKLIGHT_ROOT) -> Display
         chosen = CommandPower("xset")
     elif kind == "wlr-randr" and shutil.which("wlr-randr") and arg:
         chosen = CommandPower("wlr-randr", arg)
-    elif kind != "none":
-        log.warning("display.backlight = %r: unknown or not available here", setting)
     if chosen is None:
         if kind not in ("auto", "none", ""):
-            log.warning("display.backlight = %r: not found; drawing black instead", setting)
+            log.warning("display.backlight = %r: unknown or not here; drawing instead", setting)
         chosen = NoPower()
     log.info("display power: %s", chosen.name)
     return chosen
