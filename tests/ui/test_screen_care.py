@@ -146,6 +146,26 @@ def test_cleaning_lock_ignores_keys_touches_and_gpio_while_orders_arrive(
     board_app.wait_for(lambda: len(board_app.sink.changes) == 1, what="a bump after the lock")
 
 
+def test_the_keypad_locks_with_a_hold_of_its_corner_key(board_app: BoardDriver) -> None:
+    from kivy.base import EventLoop
+
+    app = board_app.start(display__care=CareSettings(lock_s=30), bumpbar__hold_time_s=1.0)
+    board_app.add_orders(2)
+    keys = keys_for(app)
+    keys.tap("numpaddecimal")  # a short press: its own action, no lock
+    assert not app.care.state.locked
+    keys.down("numpaddecimal")
+    keys.advance(1.2)
+    for _ in range(20):  # the app polls held keys a few times a second
+        EventLoop.idle()
+        if app.care.state.locked:
+            break
+    keys.up("numpaddecimal")
+    assert app.care.state.locked
+    keys.tap("enter")
+    assert board_app.sink.changes == []
+
+
 def test_a_long_press_on_the_status_bar_locks_a_short_one_does_not(
     board_app: BoardDriver,
 ) -> None:
