@@ -20,11 +20,11 @@ class Action(StrEnum):
     UNDO = "undo"
     PAGE_NEXT = "page_next"
     PAGE_PREVIOUS = "page_previous"
+    CLEAN_LOCK = "clean_lock"  # touch and keys off for a while, to wipe the screen (the UI's)
     ALL_DAY = "all_day"  # toggle the all-day panel
     ACKNOWLEDGE = "acknowledge"  # take a cancelled ticket away
     CLEAR_ALL = "clear_all"  # acknowledge every cancelled ticket
     NEXT_URGENT = "next_urgent"  # show the next late or cancelled ticket on another page
-    CLEAN_LOCK = "clean_lock"  # touch and keys off for a while, to wipe the screen (the UI's)
 
     @classmethod
     def parse(cls, name: str) -> Action:

@@ -135,6 +135,10 @@ class BoardCore:
         self.inbox: Inbox[Message] = inbox if inbox is not None else Inbox()
         self.link = link or LinkChanged(Link.OFFLINE, now().mono, "starting")
         self.view: CoreView = view or NoView()
+        #: Asked before every cook's input (an action from any source, or a touch: None);
+        #: False swallows it. The screen's care says no while the cleaning lock is on and
+        #: to the press that wakes a dimmed screen (kds_device.ui.screen_care_view).
+        self.input_gate: Callable[[Action | None], bool] = lambda _action: True
         self.board = Board(config.board)
         self.store: BoardStore | None = None
         self.order = EventOrder()
@@ -155,10 +159,6 @@ class BoardCore:
         self._unsaved = Outcome()
         self._acks: list[Callable[[], object]] = []
         self._save_pending = False
-        #: Asked before every cook's input (an action from any source, or a touch: None);
-        #: False swallows it. The screen's care says no while the cleaning lock is on and
-        #: to the press that wakes a dimmed screen (kds_device.ui.screen_care_view).
-        self.input_gate: Callable[[Action | None], bool] = lambda _action: True
 
     # ---- state --------------------------------------------------------------------------
 
@@ -363,10 +363,10 @@ class BoardCore:
 
     def _apply(self, action: Action) -> Outcome:
         now = self.now()
+        if not self.input_gate(action):
+            return Outcome()  # the cleaning lock, or the press that woke the screen
         if self.learning:
             return Outcome()  # the learn screen has the keys
-        if not self.input_gate(action):
-            return Outcome()
         if self.recall is not None:
             return self._recall_action(action, now)
         if action is Action.RECALL:

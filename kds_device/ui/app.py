@@ -119,7 +119,6 @@ class BoardApp(App):
         self.screen.set_window_size(*Window.size)
         self.core.preload(self.preload)
         self.preload = []
-        self._start_care()
         self._refresh_chrome()
         Window.bind(on_resize=self._on_resize, on_key_down=self._on_key_down)
         Window.bind(on_key_up=self._on_key_up, on_flip=self._on_first_flip)
@@ -134,6 +133,7 @@ class BoardApp(App):
             Clock.schedule_interval(lambda _dt: trim_heap(), TRIM_EVERY_S),
         ]
         self.inbox.set_wake(trigger)
+        self._start_care()  # after the key bindings: its own is asked first
         try:
             from kds_device.adapters.watchdog import start_watchdog
 
@@ -154,11 +154,13 @@ class BoardApp(App):
         care.status_bar, care.shift_target = self.screen.status_bar, self.root
         self.core.input_gate = care.gate
         Window.add_widget(care)
+        Window.bind(on_key_down=care.on_key_down)
         self.care = care
 
     def on_stop(self) -> None:
         if self.care is not None:
             self.care.close()
+            Window.unbind(on_key_down=self.care.on_key_down)
             Window.remove_widget(self.care)
             self.core.input_gate = lambda _action: True
             self.care = None
@@ -280,8 +282,6 @@ class BoardApp(App):
     def _on_key_down(
         self, _window: Any, keycode: int, _scan: int, text: str | None, *_a: Any
     ) -> bool:
-        if self.care is not None and not self.care.key_pressed():
-            return True  # any key wakes a dimmed screen (and does nothing else); locked: none
         return self.keys.key_down(keycode, text) if self.keys else False
 
     def _on_key_up(self, _window: Any, keycode: int, *_args: Any) -> bool:
@@ -296,10 +296,10 @@ class BoardApp(App):
     def tick(self, *_args: Any) -> None:
         """The once-a-second update (timers, status, banner); tests and the bench call it
         after moving their clock."""
-        self.screen.tick(self.core.now())
-        self.core.tick()
         if self.care is not None:
             self.care.update()
+        self.screen.tick(self.core.now())
+        self.core.tick()
         self._refresh_chrome()
 
     def _refresh_chrome(self) -> None:

@@ -86,12 +86,13 @@ class CareLayer(FloatLayout):
         self.update()
         return verdict is Verdict.ACT and action is not Action.CLEAN_LOCK
 
-    def key_pressed(self) -> bool:
-        """Any key down (bound or not): may it go on to the key map? A key wakes a dimmed
-        screen and does nothing else; none does anything under the lock."""
+    def on_key_down(self, *_args: Any) -> bool:
+        """The window's key down, asked before the app's (bound after it): any key, bound or
+        not, wakes a dimmed screen and does nothing else; under the lock none does anything.
+        True swallows the key."""
         verdict = self.care.input(self.now().mono)
         self.update()
-        return verdict is Verdict.ACT
+        return verdict is not Verdict.ACT
 
     def order_came(self) -> None:
         """A new order (or an alert): the screen wakes, the lock keeps going."""
