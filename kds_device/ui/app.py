@@ -152,6 +152,7 @@ class BoardApp(App):
             self.tz,
         )
         care.status_bar, care.shift_target = self.screen.status_bar, self.root
+        care.attention = lambda: bool(self.screen.banner_text)  # offline: never dark
         self.core.input_gate = care.gate
         Window.add_widget(care)
         Window.bind(on_key_down=care.on_key_down)

@@ -37,8 +37,9 @@ PRESS_SLOP_PX = 24.0
 
 class CareLayer(FloatLayout):
     """The window-wide layer. ``now`` is the app's clock; ``open_tickets`` counts what the
-    board has open; ``status_bar`` is the widget a long press locks on (or None); ``shift``
-    moves the app's root."""
+    board has open; ``attention`` is true while something must be seen (the offline banner),
+    which keeps the screen lit like an open ticket; ``status_bar`` is the widget a long press
+    locks on (or None); ``shift_target`` is moved against burn-in (the app's root)."""
 
     veil_rgba = ListProperty([0.0, 0.0, 0.0, 0.0])
     lock_on = BooleanProperty(False)
@@ -65,6 +66,7 @@ class CareLayer(FloatLayout):
         self.care = ScreenCare(settings, now().mono)
         self.state = CareState(Look.AWAKE, (0, 0), 0.0, True)
         self.status_bar: Any = None
+        self.attention: Callable[[], bool] = lambda: False
         self.shift_target: Any = None  # the widget moved against burn-in (the app's root)
         self.new_while_locked = 0
         self._eaten: set[int] = set()  # touches swallowed at touch-down, and their moves/ups
@@ -107,10 +109,8 @@ class CareLayer(FloatLayout):
         now = self.now()
         local = now.wall.astimezone(self.tz) if self.tz else now.wall.astimezone()
         finger_down = any(touch.is_touch for touch in EventLoop.touches)
-        before, state = (
-            self.state,
-            self.care.update(now.mono, local, self.open_tickets(), finger_down),
-        )
+        busy = self.open_tickets() + int(self.attention())
+        before, state = self.state, self.care.update(now.mono, local, busy, finger_down)
         self.state = state
         if state.look is not before.look:
             self._apply_look(before.look, state.look)

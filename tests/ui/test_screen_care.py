@@ -91,6 +91,21 @@ def test_an_order_wakes_the_dimmed_screen_and_the_next_tap_acts(board_app: Board
     assert app.board.ticket(str(payload["orderId"])).bumped
 
 
+def test_the_offline_banner_lights_a_dimmed_screen(board_app: BoardDriver) -> None:
+    from kds_device.runtime.messages import Link, LinkChanged
+
+    app = board_app.start(display__care=CareSettings(dim_after_s=60))
+    board_app.advance(61)
+    assert app.care.state.look is Look.DIM
+    board_app.post(LinkChanged(Link.OFFLINE, board_app.clock.now.mono, "no route"))
+    board_app.advance(10)  # past the banner's grace time
+    assert "OFFLINE" in app.screen.banner_text
+    board_app.advance(1)
+    assert app.care.state.look is Look.AWAKE  # a silent outage is never shown dimmed
+    board_app.advance(120)
+    assert app.care.state.look is Look.AWAKE
+
+
 def test_cleaning_lock_ignores_keys_touches_and_gpio_while_orders_arrive(
     board_app: BoardDriver,
 ) -> None:
