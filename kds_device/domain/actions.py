@@ -20,10 +20,12 @@ class Action(StrEnum):
     UNDO = "undo"
     PAGE_NEXT = "page_next"
     PAGE_PREVIOUS = "page_previous"
+    CLEAN_LOCK = "clean_lock"  # touch and keys off for a while, to wipe the screen (the UI's)
     ALL_DAY = "all_day"  # toggle the all-day panel
     ACKNOWLEDGE = "acknowledge"  # take a cancelled ticket away
     CLEAR_ALL = "clear_all"  # acknowledge every cancelled ticket
     NEXT_URGENT = "next_urgent"  # show the next late or cancelled ticket on another page
+    TODAY = "today"  # open or close the "Today" view (speed of service)
 
     @classmethod
     def parse(cls, name: str) -> Action:
@@ -40,7 +42,7 @@ DESTRUCTIVE: frozenset[Action] = frozenset({Action.ACKNOWLEDGE, Action.CLEAR_ALL
 
 
 def apply_action(board: Board, action: Action, now: Instant) -> Outcome:
-    """Apply a board action. RECALL and ALL_DAY are screen matters (panels) and return nothing
+    """Apply a board action. RECALL, ALL_DAY and TODAY are screen matters and return nothing
     here; the UI opens its panels for them."""
     if action is Action.NEXT:
         return board.select_next()

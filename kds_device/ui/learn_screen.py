@@ -44,10 +44,12 @@ ACTION_TEXT: dict[Action, tuple[str, str]] = {
     Action.UNDO: ("UNDO", "bring back the last bumped ticket"),
     Action.PAGE_NEXT: ("PAGE NEXT", "show the next page"),
     Action.PAGE_PREVIOUS: ("PAGE BACK", "show the previous page"),
+    Action.CLEAN_LOCK: ("CLEANING LOCK", "touch and keys off for a while, to wipe the screen"),
     Action.ALL_DAY: ("ALL DAY", "show or hide the all-day counts"),
     Action.ACKNOWLEDGE: ("ACKNOWLEDGE CANCEL", "take a cancelled ticket away"),
     Action.CLEAR_ALL: ("CLEAR ALL CANCELS", "take every cancelled ticket away"),
     Action.NEXT_URGENT: ("NEXT LATE", "show the next late or cancelled ticket on another page"),
+    Action.TODAY: ("TODAY", "show or hide today's speed of service"),
 }
 
 
