@@ -123,6 +123,12 @@ class EnrollmentConfig:
 
 
 @dataclass
+class DevicesConfig:
+    #: A screen silent this long (no heartbeat, no other call) is shown OFFLINE.
+    offline_after_s: float = 60.0
+
+
+@dataclass
 class StationsConfig:
     """The statuses Deliverect hears from a kitchen of stations (docs/stations.md); 0 = none.
 
@@ -148,6 +154,7 @@ class GatewayConfig:
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     enrollment: EnrollmentConfig = field(default_factory=EnrollmentConfig)
     stations: StationsConfig = field(default_factory=StationsConfig)
+    devices: DevicesConfig = field(default_factory=DevicesConfig)
     source: Path | None = None
 
     @property
@@ -155,7 +162,16 @@ class GatewayConfig:
         return self.server.public_base_url.rstrip("/")
 
 
-SECTIONS = ("server", "database", "deliverect", "outbox", "mqtt", "enrollment", "stations")
+SECTIONS = (
+    "server",
+    "database",
+    "deliverect",
+    "outbox",
+    "mqtt",
+    "enrollment",
+    "stations",
+    "devices",
+)
 
 
 def load_gateway_config(
@@ -256,6 +272,8 @@ def _validate(config: GatewayConfig) -> list[str]:
         problems.append("enrollment.free_attempts must be at least 1")
     if config.outbox.lease_s <= config.deliverect.timeout_s:
         problems.append("outbox.lease_s must be longer than deliverect.timeout_s")
+    if not config.devices.offline_after_s > 0:
+        problems.append("devices.offline_after_s must be more than 0")
     problems.extend(_stations_problems(config.stations))
     return problems
 
