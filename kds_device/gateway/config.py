@@ -140,6 +140,19 @@ class StationsConfig:
 
 
 @dataclass
+class AdminConfig:
+    """The operator's admin page under ``/admin`` (docs/admin.md)."""
+
+    # werkzeug.security hash of the operator's password (``kds-gateway admin hash-password``);
+    # "" = the admin page is disabled (404 with the reason).
+    password_hash: str = ""
+    # Signs the session cookie; "" = one generated once and kept in the database, so every
+    # worker and host agrees.
+    secret_key: str = ""
+    session_hours: float = 12.0  # a login lasts this long
+
+
+@dataclass
 class GatewayConfig:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -148,6 +161,7 @@ class GatewayConfig:
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     enrollment: EnrollmentConfig = field(default_factory=EnrollmentConfig)
     stations: StationsConfig = field(default_factory=StationsConfig)
+    admin: AdminConfig = field(default_factory=AdminConfig)
     source: Path | None = None
 
     @property
@@ -155,7 +169,16 @@ class GatewayConfig:
         return self.server.public_base_url.rstrip("/")
 
 
-SECTIONS = ("server", "database", "deliverect", "outbox", "mqtt", "enrollment", "stations")
+SECTIONS = (
+    "server",
+    "database",
+    "deliverect",
+    "outbox",
+    "mqtt",
+    "enrollment",
+    "stations",
+    "admin",
+)
 
 
 def load_gateway_config(
@@ -257,6 +280,18 @@ def _validate(config: GatewayConfig) -> list[str]:
     if config.outbox.lease_s <= config.deliverect.timeout_s:
         problems.append("outbox.lease_s must be longer than deliverect.timeout_s")
     problems.extend(_stations_problems(config.stations))
+    problems.extend(_admin_problems(config.admin))
+    return problems
+
+
+def _admin_problems(admin: AdminConfig) -> list[str]:
+    problems = []
+    if admin.password_hash and not admin.password_hash.startswith(("scrypt:", "pbkdf2:")):
+        problems.append("admin.password_hash must be a hash from `kds-gateway admin hash-password`")
+    if admin.secret_key and len(admin.secret_key) < 32:
+        problems.append("admin.secret_key must be at least 32 characters")
+    if admin.session_hours <= 0:
+        problems.append("admin.session_hours must be positive")
     return problems
 
 

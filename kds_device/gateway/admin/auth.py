@@ -1,0 +1,143 @@
+"""The admin page's login: one operator password (a werkzeug hash in the config or the
+environment), a signed session cookie, CSRF on every change.
+
+Only the session cookie opens the admin page: a device's bearer token (or any
+``Authorization`` header) is never looked at here, so a screen's credentials cannot reach it.
+The cookie's signing key is ``[admin] secret_key`` or, when that is empty, 256 random bits
+generated once and kept in the database's ``cursors`` table (four rows), so every gunicorn
+worker and every host on one PostgreSQL database signs and reads the same cookies.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar, cast
+
+from flask import Blueprint, Flask, redirect, render_template, request, session, url_for
+from werkzeug.security import check_password_hash
+
+from kds_device.gateway.config import GatewayConfig
+from kds_device.gateway.http_util import error
+from kds_device.gateway.services import services
+from kds_device.gateway.storage import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Cursor rows that together hold the generated session key (63 random bits each).
+KEY_CURSORS = tuple(f"admin.session_key.{n}" for n in range(4))
+#: What a session remembers of the login (and when it happened).
+LOGGED_IN = "admin_login_at"
+#: A wrong password waits this long before the answer: a guesser gets a few tries a second.
+WRONG_PASSWORD_DELAY_S = 0.5
+
+#: Nested in the admin blueprint: its guard (disabled? CSRF?) and headers apply here too.
+auth_blueprint = Blueprint("auth", __name__)
+
+
+def session_key(config: GatewayConfig, db: Store) -> str:
+    """The key that signs admin session cookies (configured, or shared via the database)."""
+    if config.admin.secret_key:
+        return config.admin.secret_key
+    with db.write() as conn:
+        for name in KEY_CURSORS:
+            conn.execute(
+                "INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                (name, secrets.randbits(63)),
+            )
+        rows = conn.execute(
+            "SELECT name, value FROM cursors WHERE name IN (?, ?, ?, ?)", KEY_CURSORS
+        ).fetchall()
+    values = {str(row[0]): int(row[1]) for row in rows}
+    return "".join(f"{values[name]:016x}" for name in KEY_CURSORS)
+
+
+def configure_session(app: Flask, config: GatewayConfig, db: Store) -> None:
+    """Cookie settings: HttpOnly, SameSite=Strict, Secure when the gateway is reached over
+    HTTPS (its own certificate, or a ``https://`` public_base_url behind a proxy)."""
+    https = bool(config.server.certfile) or config.public_base_url.startswith("https://")
+    if config.admin.password_hash:  # no key is made (or written) while the page is off
+        app.config["SECRET_KEY"] = session_key(config, db)
+    app.config.update(
+        SESSION_COOKIE_NAME="kds_admin",
+        SESSION_COOKIE_PATH="/admin",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=https,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=config.admin.session_hours),
+        # A token lasts as long as the login: a page left open for hours can still revoke.
+        WTF_CSRF_TIME_LIMIT=None,
+        # Only the admin blueprint checks tokens (webhooks and the device API are signed or
+        # carry bearer tokens and have no cookies to ride on).
+        WTF_CSRF_CHECK_DEFAULT=False,
+    )
+
+
+def enabled() -> bool:
+    return bool(services().config.admin.password_hash)
+
+
+def refuse_when_disabled() -> Any:
+    """Before every admin request: without a configured password the page does not exist."""
+    if not enabled():
+        return error(
+            404,
+            "admin_disabled",
+            "the admin page is disabled: set [admin] password_hash (or "
+            "KDS_GATEWAY_ADMIN_PASSWORD_HASH) to a hash from `kds-gateway admin hash-password`",
+        )
+    return None
+
+
+def logged_in() -> bool:
+    started = session.get(LOGGED_IN)
+    if not isinstance(started, (int, float)):
+        return False
+    return time.time() - started < services().config.admin.session_hours * 3600
+
+
+def login_required(view: F) -> F:
+    """Pages send a stranger to the login form; live fragments (``X-Admin-Live``) and
+    changes answer 401, so a script never swaps the login form into a table."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if logged_in():
+            return view(*args, **kwargs)
+        if request.method == "GET" and "X-Admin-Live" not in request.headers:
+            return redirect(url_for("admin.auth.login", next=request.path))
+        return error(401, "login_required", "log in to the admin page first")
+
+    return cast(F, wrapper)
+
+
+@auth_blueprint.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    problem = ""
+    if request.method == "POST":
+        password = request.form.get("password", "")
+        if check_password_hash(services().config.admin.password_hash, password):
+            session.clear()
+            session.permanent = True
+            session[LOGGED_IN] = time.time()
+            return redirect(_safe_next(request.args.get("next")))
+        time.sleep(WRONG_PASSWORD_DELAY_S)
+        problem = "Wrong password."
+    code = 401 if problem else 200
+    return render_template("login.html", problem=problem), code
+
+
+@auth_blueprint.post("/logout")
+def logout() -> Any:
+    session.clear()
+    return redirect(url_for("admin.auth.login"))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path inside the admin page (no open redirect to another site)."""
+    if target and target.startswith("/admin") and "//" not in target and "\\" not in target:
+        return target
+    return url_for("admin.overview")
