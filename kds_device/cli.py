@@ -51,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--ca-file", default=None, help="the site CA (PEM) for an https:// gateway with its own"
     )
     commands.add_parser("status", help="paths, config, enrollment, last sync, outbox")
+    from kds_device.report_command import add_report_command
+
+    add_report_command(commands)
     from kds_device.demo_kitchen import add_kitchen_screen_command
 
     add_kitchen_screen_command(commands)
@@ -81,5 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from kds_device.device_commands import run_status
 
         return run_status(args)
+    if args.command == "report":
+        from kds_device.report_command import run_report
+
+        return run_report(args)
     parser.error(f"unknown command {args.command}")
     return 2

@@ -20,7 +20,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import BaseConverter
 
-from kds_device.gateway import device_api, webhooks
+from kds_device.gateway import device_api, report_api, webhooks
 from kds_device.gateway.admin import install_admin
 from kds_device.gateway.broker_accounts import BrokerAccounts
 from kds_device.gateway.config import GatewayConfig
@@ -164,6 +164,7 @@ def build_flask_app(found: Services) -> Flask:
     app.extensions[KEY] = found
     app.register_blueprint(webhooks.blueprint)
     app.register_blueprint(device_api.blueprint)
+    app.register_blueprint(report_api.blueprint)
     install_admin(app, found)
 
     @app.errorhandler(RequestEntityTooLarge)
