@@ -21,9 +21,12 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFProtect
 
+from kds_device.domain.speed import GROUPINGS
 from kds_device.gateway.admin import auth, chart, queries
 from kds_device.gateway.broker_accounts import BrokerError
+from kds_device.gateway.http_util import error
 from kds_device.gateway.services import Services, services
+from kds_device.gateway.speed_report import ReportError, speed_report
 from kds_device.gateway.stations import current_rules, describe
 
 blueprint = Blueprint(
@@ -249,3 +252,60 @@ def live_webhooks() -> str:
 @auth.login_required
 def live_screens() -> str:
     return render_template("_screens.html", **_screens_context())
+
+
+# ---- speed of service -------------------------------------------------------------------
+
+
+def _speed_args() -> dict[str, Any]:
+    args = request.args
+    return {
+        "location_id": args.get("location") or None,
+        "since": args.get("since") or "today",
+        "by": args.get("by") or "hour",
+        "tz": args.get("tz") or None,
+    }
+
+
+@blueprint.get("/speed")
+@auth.login_required
+def speed() -> Any:
+    chosen = _speed_args()
+    db = _found().journal.db
+    try:
+        report = speed_report(
+            db, chosen["location_id"], since=chosen["since"], by=chosen["by"], tz=chosen["tz"]
+        )
+    except ReportError as problem:
+        return error(400, "bad_request", str(problem))
+    return render_template(
+        "speed.html",
+        page="speed",
+        report=report,
+        chosen=chosen,
+        groupings=GROUPINGS,
+        locations=queries.locations(db),
+        csv_args={k: v for k, v in request.args.items() if v},
+    )
+
+
+@blueprint.get("/speed.csv")
+@auth.login_required
+def speed_csv() -> Any:
+    chosen = _speed_args()
+    try:
+        report = speed_report(
+            _found().journal.db,
+            chosen["location_id"],
+            since=chosen["since"],
+            by=chosen["by"],
+            tz=chosen["tz"],
+        )
+    except ReportError as problem:
+        return error(400, "bad_request", str(problem))
+    name = f"speed-{chosen['location_id'] or 'all'}-{chosen['by']}.csv"
+    return Response(
+        report.to_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
