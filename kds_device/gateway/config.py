@@ -123,6 +123,12 @@ class EnrollmentConfig:
 
 
 @dataclass
+class DevicesConfig:
+    #: A screen silent this long (no heartbeat, no other call) is shown OFFLINE.
+    offline_after_s: float = 60.0
+
+
+@dataclass
 class StationsConfig:
     """The statuses Deliverect hears from a kitchen of stations (docs/stations.md); 0 = none.
 
@@ -161,7 +167,11 @@ class GatewayConfig:
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     enrollment: EnrollmentConfig = field(default_factory=EnrollmentConfig)
     stations: StationsConfig = field(default_factory=StationsConfig)
+<<<<<<< HEAD
     admin: AdminConfig = field(default_factory=AdminConfig)
+=======
+    devices: DevicesConfig = field(default_factory=DevicesConfig)
+>>>>>>> hb13
     source: Path | None = None
 
     @property
@@ -177,7 +187,11 @@ SECTIONS = (
     "mqtt",
     "enrollment",
     "stations",
+<<<<<<< HEAD
     "admin",
+=======
+    "devices",
+>>>>>>> hb13
 )
 
 
@@ -279,6 +293,8 @@ def _validate(config: GatewayConfig) -> list[str]:
         problems.append("enrollment.free_attempts must be at least 1")
     if config.outbox.lease_s <= config.deliverect.timeout_s:
         problems.append("outbox.lease_s must be longer than deliverect.timeout_s")
+    if not config.devices.offline_after_s > 0:
+        problems.append("devices.offline_after_s must be more than 0")
     problems.extend(_stations_problems(config.stations))
     problems.extend(_admin_problems(config.admin))
     return problems

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _SCHEMA_V1 = """
 CREATE TABLE locations (
@@ -155,4 +155,25 @@ CREATE TABLE station_rules (
 );
 """
 
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4}
+# v5: each screen's latest heartbeat (gateway/heartbeats.py), and a row for a revoked screen
+# (``revoked`` set, its ``devices`` row gone) so the operator sees it go.
+_SCHEMA_V5 = """
+CREATE TABLE heartbeats (
+    device_id TEXT PRIMARY KEY,
+    location_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version TEXT,
+    role TEXT NOT NULL,
+    stations TEXT NOT NULL DEFAULT '[]',
+    link TEXT,
+    bumps_waiting INTEGER,
+    last_seq INTEGER,
+    clock_synced INTEGER,
+    cpu_temp_c REAL,
+    received_at REAL,
+    revoked REAL
+);
+CREATE INDEX heartbeats_by_location ON heartbeats (location_id);
+"""
+
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5}

@@ -1,4 +1,5 @@
-"""The kitchen screens' API (ARCHITECTURE 4.3): enroll, events (long-poll), status, health.
+"""The kitchen screens' API (ARCHITECTURE 4.3): enroll, events (long-poll), status, parts,
+heartbeat, health.
 
 Everything but enroll and health needs ``Authorization: Bearer <device token>``; a device only
 ever reads and writes its own location, which comes from its token, never from the request.
@@ -17,6 +18,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from kds_device.domain.heartbeat import read_heartbeat
 from kds_device.domain.order import OrderPayloadError, read_order_id
 from kds_device.domain.roles import Role, check_station_id
 from kds_device.domain.status import KDS_SENDABLE
@@ -161,6 +163,20 @@ def device_info() -> Reply:
             "expo": policy.expo_status,
         },
     )
+
+
+@blueprint.post("/heartbeat")
+@device_auth
+def heartbeat() -> Reply:
+    """The screen's state every few seconds; the latest is kept (``kds-gateway devices list``)."""
+    device: Device = g.device
+    found = services()
+    try:
+        beat = read_heartbeat(parse_json(read_body(found.config.server.max_body_bytes)))
+    except (BadJson, ValueError) as problem:
+        return error(400, "bad_request", str(problem))
+    found.devices.record_heartbeat(device, beat)
+    return Response(status=204)
 
 
 @blueprint.post("/credentials")

@@ -15,8 +15,10 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from kds_device.domain.heartbeat import Heartbeat
 from kds_device.domain.roles import Role
 from kds_device.gateway.broker_accounts import BrokerAccounts, new_password
+from kds_device.gateway.device_status import DeviceStatus
 from kds_device.gateway.storage import Row, StorageUnavailable, Store
 
 log = logging.getLogger(__name__)
@@ -251,7 +253,15 @@ class Devices:
         """Forget a device (a stolen or retired screen) and delete its broker user, which
         cuts its connection; True if it was known here. Safe to run again after a
         BrokerError (HTTP access is gone already)."""
+        from kds_device.gateway import heartbeats  # it reads devices' rows with role_of
+
         with self.db.write() as conn:
+            row = conn.execute(
+                "SELECT id, location_id, name, station, rotated, role FROM devices WHERE id = ?",
+                (device_id,),
+            ).fetchone()
+            if row is not None:  # listed as revoked for a while (kds-gateway devices list)
+                heartbeats.mark_revoked(conn, _device(row), time.time())
             found = conn.execute("DELETE FROM devices WHERE id = ?", (device_id,)).rowcount > 0
         if self.accounts is not None:
             found = self.accounts.remove_screen(device_id) or found
@@ -263,3 +273,18 @@ class Devices:
             " ORDER BY location_id, created"
         )
         return [DeviceRecord(_device(r), r["created"], r["last_seen"]) for r in rows]
+
+    def record_heartbeat(self, device: Device, beat: Heartbeat) -> None:
+        """Keep ``beat`` as the screen's latest heartbeat (received now)."""
+        from kds_device.gateway import heartbeats
+
+        now = time.time()
+        heartbeats.record(self.db, device, beat, now)
+        self._seen[device.id] = now  # the heartbeat says it was seen: no last_seen write
+
+    def heartbeats(self, location_id: str | None = None) -> list[DeviceStatus]:
+        """Every screen (of ``location_id``, or everywhere) with its latest heartbeat, and the
+        recently revoked ones."""
+        from kds_device.gateway import heartbeats
+
+        return heartbeats.statuses(self.db, location_id)

@@ -8,7 +8,7 @@ shared. ``events.xid`` is the writing transaction's id: the MQTT publisher hands
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _SCHEMA_V1 = """
 CREATE TABLE locations (
@@ -152,4 +152,24 @@ CREATE TABLE station_rules (
 )
 """
 
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4}
+#: As SQLite's version 5: each screen's latest heartbeat; revoked screens for a while.
+_SCHEMA_V5 = """
+CREATE TABLE heartbeats (
+    device_id TEXT PRIMARY KEY,
+    location_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version TEXT,
+    role TEXT NOT NULL,
+    stations TEXT NOT NULL DEFAULT '[]',
+    link TEXT,
+    bumps_waiting BIGINT,
+    last_seq BIGINT,
+    clock_synced INTEGER,
+    cpu_temp_c DOUBLE PRECISION,
+    received_at DOUBLE PRECISION,
+    revoked DOUBLE PRECISION
+);
+CREATE INDEX heartbeats_by_location ON heartbeats (location_id)
+"""
+
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5}

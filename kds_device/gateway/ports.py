@@ -14,7 +14,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from kds_device.domain.events import Event, EventType
+from kds_device.domain.heartbeat import Heartbeat
 from kds_device.domain.roles import Role
+from kds_device.gateway.device_status import DeviceStatus
 from kds_device.gateway.devices import Device, DeviceRecord, Enrolled
 from kds_device.gateway.journal import FeedPosition, Outcome
 from kds_device.gateway.notifier import Notifier
@@ -87,7 +89,7 @@ class EventJournal(Protocol):
 
 
 class DeviceRegistry(Protocol):
-    """Enrollment codes and the screens' identities."""
+    """Enrollment codes, the screens' identities and their heartbeats."""
 
     def mint_code(self, location_id: str, ttl_s: float) -> str: ...
 
@@ -104,6 +106,13 @@ class DeviceRegistry(Protocol):
     def revoke(self, device_id: str) -> bool: ...
 
     def all(self) -> list[DeviceRecord]: ...
+
+    def record_heartbeat(self, device: Device, beat: Heartbeat) -> None: ...
+
+    def heartbeats(self, location_id: str | None = None) -> list[DeviceStatus]:
+        """Each screen (of one location, or all) with its latest heartbeat; revoked ones for
+        a while after their revocation."""
+        ...
 
 
 class StatusOutbox(Protocol):

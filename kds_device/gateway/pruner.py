@@ -55,6 +55,9 @@ def prune(db: Store, config: DatabaseConfig, now: float | None = None) -> dict[s
         counts["enroll_codes"] = conn.execute(
             "DELETE FROM enroll_codes WHERE expires < :finished", cutoff
         ).rowcount
+        counts["revoked_screens"] = conn.execute(
+            "DELETE FROM heartbeats WHERE revoked IS NOT NULL AND revoked < :finished", cutoff
+        ).rowcount
     return counts
 
 
