@@ -167,11 +167,8 @@ class GatewayConfig:
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     enrollment: EnrollmentConfig = field(default_factory=EnrollmentConfig)
     stations: StationsConfig = field(default_factory=StationsConfig)
-<<<<<<< HEAD
-    admin: AdminConfig = field(default_factory=AdminConfig)
-=======
     devices: DevicesConfig = field(default_factory=DevicesConfig)
->>>>>>> hb13
+    admin: AdminConfig = field(default_factory=AdminConfig)
     source: Path | None = None
 
     @property
@@ -187,11 +184,8 @@ SECTIONS = (
     "mqtt",
     "enrollment",
     "stations",
-<<<<<<< HEAD
-    "admin",
-=======
     "devices",
->>>>>>> hb13
+    "admin",
 )
 
 
