@@ -125,7 +125,12 @@ def screens() -> str:
 def _screens_context() -> dict[str, Any]:
     found = _found()
     heads = {loc.id: loc.last_seq for loc in queries.locations(found.journal.db)}
-    return {"screens": found.devices.heartbeats(None), "heads": heads, "now": time.time()}
+    return {
+        "screens": found.devices.heartbeats(None),
+        "heads": heads,
+        "now": time.time(),
+        "silent_s": found.config.devices.offline_after_s,
+    }
 
 
 @blueprint.post("/screens/<device_id>/<action>")
