@@ -11,7 +11,6 @@ import requests
 
 from tests.fixtures.admin import (
     ADMIN_PASSWORD,
-    admin_settings,
     csrf_token,
     heartbeat,
     login,
