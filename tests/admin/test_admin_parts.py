@@ -53,7 +53,10 @@ def test_svg_draws_bars_and_the_delay_line_escaped() -> None:
     drawn = chart.svg(rows, "<zone>")
     assert drawn.startswith("<svg") and drawn.endswith("</svg>")
     assert drawn.count('class="bar"') == 3
-    assert drawn.count('class="dot"') == 2 and "<polyline" in drawn
+    assert drawn.count('class="dot"') == 2
+    assert "<polyline" not in drawn  # no line across the bucket without a delay
+    joined = chart.svg([*rows, chart.Bucket(NOW + 2700, 1, 2.0)])
+    assert joined.count("<polyline") == 1 and joined.count('class="dot"') == 3
     assert "&lt;zone&gt;" in drawn and "<zone>" not in drawn
     assert ">10<" in drawn  # the orders axis rounds 7 up to 10
 

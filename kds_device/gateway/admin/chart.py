@@ -14,7 +14,7 @@ from html import escape
 
 from kds_device.domain.timestamps import parse_timestamp
 
-WIDTH = 880
+WIDTH = 1160
 HEIGHT = 260
 LEFT = 48
 RIGHT = 56
@@ -88,7 +88,8 @@ def svg(rows: Sequence[Bucket], tz_label: str = "") -> str:
             f'<text x="{WIDTH - RIGHT + 6}" y="{y + 4:.1f}" class="axis delay">'
             f"{top_delay * fraction:g} s</text>"
         )
-    points: list[tuple[float, float]] = []
+    #: Runs of consecutive buckets that have a delay: the line breaks where one has none.
+    runs: list[list[tuple[float, float]]] = [[]]
     for i, bucket in enumerate(rows):
         x = LEFT + i * step
         height = plot_h * bucket.orders / top_orders
@@ -100,17 +101,20 @@ def svg(rows: Sequence[Bucket], tz_label: str = "") -> str:
         )
         if bucket.median_delay_s is not None:
             y = TOP + plot_h * (1 - bucket.median_delay_s / top_delay)
-            points.append((x + step / 2, y))
+            runs[-1].append((x + step / 2, y))
+        elif runs[-1]:
+            runs.append([])
         if i % max(1, len(rows) // 8) == 0:
             parts.append(
                 f'<text x="{x + step / 2:.1f}" y="{HEIGHT - 12}" class="axis" '
                 f'text-anchor="middle">{escape(label)}</text>'
             )
-    if len(points) > 1:
-        line = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
-        parts.append(f'<polyline points="{line}" class="line"/>')
-    for px, py in points:
-        parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" class="dot"/>')
+    for run in runs:
+        if len(run) > 1:
+            line = " ".join(f"{px:.1f},{py:.1f}" for px, py in run)
+            parts.append(f'<polyline points="{line}" class="line"/>')
+        for px, py in run:
+            parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" class="dot"/>')
     if tz_label:
         parts.append(
             f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 12}" class="axis" '

@@ -41,6 +41,8 @@ csrf = CSRFProtect()
 #: The chart's span and bucket.
 CHART_HOURS = 6
 CHART_BUCKET_MIN = 15
+#: Webhooks on the overview's live list.
+OVERVIEW_WEBHOOKS = 10
 #: Content-Security-Policy: only this gateway's own CSS and script, no inline script, no
 #: framing (clickjacking), forms post back here only.
 CSP = (
@@ -108,7 +110,7 @@ def overview() -> str:
         "overview.html",
         page="overview",
         locations=queries.locations(db),
-        webhooks=queries.recent_webhooks(db, 15),
+        webhooks=queries.recent_webhooks(db, OVERVIEW_WEBHOOKS),
         chart_svg=chart.svg(rows, time.strftime("%Z")),
         chart_orders=sum(b.orders for b in rows),
         chart_hours=CHART_HOURS,
@@ -249,7 +251,7 @@ def rules() -> str:
 @auth.login_required
 def live_webhooks() -> str:
     return render_template(
-        "_webhooks.html", webhooks=queries.recent_webhooks(_found().journal.db, 15)
+        "_webhooks.html", webhooks=queries.recent_webhooks(_found().journal.db, OVERVIEW_WEBHOOKS)
     )
 
 
