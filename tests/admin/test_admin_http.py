@@ -62,17 +62,25 @@ def test_refused_without_login_and_to_a_device_token(admin_gateway: GatewayProce
     assert gateway.events(device)["events"] is not None  # the screen still works
 
 
-def test_wrong_password_refused(admin_gateway: GatewayProcess) -> None:
+def test_wrong_passwords_refused_then_held_off(admin_gateway: GatewayProcess) -> None:
     web = requests.Session()
     page = web.get(f"{admin_gateway.base_url}/admin/login", timeout=10)
-    answer = web.post(
-        f"{admin_gateway.base_url}/admin/login",
-        data={"password": ADMIN_PASSWORD + "x", "csrf_token": csrf_token(page.text)},
-        timeout=10,
-        allow_redirects=False,
-    )
-    assert answer.status_code == 401
-    assert "Wrong password" in answer.text
+
+    def attempt(password: str) -> requests.Response:
+        return web.post(
+            f"{admin_gateway.base_url}/admin/login",
+            data={"password": password, "csrf_token": csrf_token(page.text)},
+            timeout=10,
+            allow_redirects=False,
+        )
+
+    for _ in range(5):  # [enrollment] free_attempts
+        answer = attempt(ADMIN_PASSWORD + "x")
+        assert answer.status_code == 401
+        assert "Wrong password" in answer.text
+    held = attempt(ADMIN_PASSWORD)  # even the right one, for a while
+    assert held.status_code == 429
+    assert int(held.headers["Retry-After"]) > 0 and "Too many wrong passwords" in held.text
     assert (
         web.get(f"{admin_gateway.base_url}/admin/", timeout=10, allow_redirects=False).status_code
         == 302

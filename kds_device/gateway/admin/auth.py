@@ -31,8 +31,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 KEY_CURSORS = tuple(f"admin.session_key.{n}" for n in range(4))
 #: What a session remembers of the login (and when it happened).
 LOGGED_IN = "admin_login_at"
-#: A wrong password waits this long before the answer: a guesser gets a few tries a second.
-WRONG_PASSWORD_DELAY_S = 0.5
 
 #: Nested in the admin blueprint: its guard (disabled? CSRF?) and headers apply here too.
 auth_blueprint = Blueprint("auth", __name__)
@@ -116,18 +114,25 @@ def login_required(view: F) -> F:
 
 @auth_blueprint.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    problem = ""
-    if request.method == "POST":
-        password = request.form.get("password", "")
-        if check_password_hash(services().config.admin.password_hash, password):
-            session.clear()
-            session.permanent = True
-            session[LOGGED_IN] = time.time()
-            return redirect(_safe_next(request.args.get("next")))
-        time.sleep(WRONG_PASSWORD_DELAY_S)
-        problem = "Wrong password."
-    code = 401 if problem else 200
-    return render_template("login.html", problem=problem), code
+    if request.method == "GET":
+        return render_template("login.html", problem="")
+    found = services()
+    # Wrong passwords count per client address like wrong enrollment codes ([enrollment]
+    # free_attempts, then a doubling wait), shared by every process through the database.
+    key = f"admin-login:{request.remote_addr or 'unknown'}"
+    wait = found.enroll_limits.retry_after([key])
+    if wait is not None:
+        problem = f"Too many wrong passwords: try again in {wait} s."
+        page = render_template("login.html", problem=problem)
+        return page, 429, {"Retry-After": str(wait)}
+    if check_password_hash(found.config.admin.password_hash, request.form.get("password", "")):
+        found.enroll_limits.succeeded(key)
+        session.clear()
+        session.permanent = True
+        session[LOGGED_IN] = time.time()
+        return redirect(_safe_next(request.args.get("next")))
+    found.enroll_limits.failed([key])
+    return render_template("login.html", problem="Wrong password."), 401
 
 
 @auth_blueprint.post("/logout")
