@@ -103,6 +103,8 @@ def _run_board(
     # the board reads the time corrected by the gateway's while this clock is off
     app = build_board_app(config, inbox, link.outbox, data_dir=directory, now=link.clock.now)
     app.clock_note = link.clock.note
+    core = app.core  # the heartbeat reports what the board applied and shows
+    link.report_board(lambda: core.last_seq, lambda: core.board.role)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %d: stopping", signum)

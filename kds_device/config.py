@@ -47,6 +47,7 @@ class ConnectionConfig:
     offline_banner_s: float = 8.0
     offline_alarm_s: float = 120.0  # then an alarm, escalating
     poll_wait_s: float = 25.0  # long-poll hold time asked of the gateway
+    heartbeat_s: float = 5.0  # how often the screen tells the gateway how it is
 
 
 @dataclass
@@ -178,7 +179,7 @@ def config_from_mapping(raw: Mapping[str, Any], config: DeviceConfig | None = No
                 _problem(config, f"display.channels.{text[:20]}: needs a channel id and a name")
 
     conn = config.connection
-    for name in ("offline_banner_s", "offline_alarm_s", "poll_wait_s"):
+    for name in ("offline_banner_s", "offline_alarm_s", "poll_wait_s", "heartbeat_s"):
         setattr(
             conn, name, _get(connection, name, float, getattr(conn, name), config, "connection")
         )

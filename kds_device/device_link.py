@@ -1,5 +1,5 @@
 """Everything between the gateway and the inbox, wired once: the link monitor, the HTTP event
-poller, the MQTT feed (when the enrollment names a broker) and the bump outbox.
+poller, the MQTT feed (when the enrollment names a broker), the bump outbox and the heartbeat.
 
 Used by ``kds-device run`` (:mod:`kds_device.appliance`) and by the demo chain; no Kivy here,
 so the tests drive the real device side against a real gateway without a screen.
@@ -8,21 +8,28 @@ so the tests drive the real device side against a real gateway without a screen.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
+from kds_device import __version__
 from kds_device.adapters.clock_sync import ClockCheck
 from kds_device.adapters.credentials import Credentials
 from kds_device.adapters.device_outbox import DeviceOutbox, OutboxDatabase, outbox_path
 from kds_device.adapters.enrollment import Enrollment
 from kds_device.adapters.event_poller import EventPoller, FeedCursor
 from kds_device.adapters.gateway_client import GatewayClient
+from kds_device.adapters.heartbeat import THERMAL_ROOT, HeartbeatSender, cpu_temperature
 from kds_device.adapters.link_monitor import LinkMonitor
 from kds_device.adapters.mqtt_feed import MqttFeed
 from kds_device.adapters.role_reader import RoleReader
 from kds_device.adapters.store import BoardStore
 from kds_device.config import ConnectionConfig
+from kds_device.domain.heartbeat import Heartbeat
+from kds_device.domain.roles import Role
 from kds_device.runtime.inbox import Inbox
-from kds_device.runtime.messages import Message
+from kds_device.runtime.messages import Link, Message
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +46,10 @@ def stored_last_seq(board_file: Path) -> int:
     return int(value) if value and value.isdigit() else 0
 
 
+class _Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
 class DeviceLink:
     """Build with :meth:`open`; :meth:`start` in order, :meth:`stop` in reverse."""
 
@@ -50,6 +61,7 @@ class DeviceLink:
         connection: ConnectionConfig,
         last_seq: int,
         use_mqtt: bool = True,
+        thermal_root: Path = THERMAL_ROOT,
     ) -> None:
         self.enrollment = enrollment
         #: One set of secrets for all parts: a rotation at the gateway is picked up once.
@@ -92,6 +104,16 @@ class DeviceLink:
         )
         self.monitor.on_reachable(self.outbox.nudge)
         self.monitor.on_contact(self.outbox.note_contact)
+        self._thermal_root = thermal_root
+        #: What the board has applied and shows (see :meth:`report_board`); until the board
+        #: is wired, what the feeds handed over and the role the gateway named.
+        self._applied_seq: Callable[[], int] = lambda: self.cursor.value
+        self._shown_role: Callable[[], Role] = self._known_role
+        self.heartbeat = HeartbeatSender(
+            GatewayClient.for_enrollment(enrollment, self.credentials, clock=self.clock),
+            self.heartbeat_now,
+            connection.heartbeat_s,
+        )
         self._started: list[str] = []
 
     def start(self) -> None:
@@ -105,10 +127,44 @@ class DeviceLink:
             self._started.append("mqtt")
         self.roles.start()
         self._started.append("roles")
+        self.heartbeat.start()
+        self._started.append("heartbeat")
+
+    def report_board(self, applied_seq: Callable[[], int], role: Callable[[], Role]) -> None:
+        """Let the heartbeat report the board's own last applied event and role (called by
+        the app once the board exists; both are read from the heartbeat's thread)."""
+        self._applied_seq = applied_seq
+        self._shown_role = role
+
+    def heartbeat_now(self) -> Heartbeat:
+        """This screen's state for the gateway (read on the heartbeat's thread)."""
+        role = self._shown_role()
+        link = {Link.LIVE_MQTT: "mqtt", Link.LIVE_HTTP: "http"}.get(self.monitor.link, "offline")
+        return Heartbeat(
+            version=__version__,
+            role=role.kind.value,
+            stations=tuple(sorted(role.stations)),
+            link=link,
+            bumps_waiting=self.outbox.pending,
+            last_seq=max(0, self._applied_seq()),
+            clock_synced=self.clock.synced(time.monotonic()),
+            cpu_temp_c=cpu_temperature(self._thermal_root),
+        )
+
+    def _known_role(self) -> Role:
+        if self.roles.role is not None:
+            return self.roles.role
+        if self.enrollment.role is not None:
+            try:
+                return Role.from_json(self.enrollment.role)
+            except ValueError:
+                pass
+        return Role()
 
     def stop(self) -> None:
         """Stop what was started, newest first; one failing part does not keep others up."""
-        parts = {
+        parts: dict[str, _Stoppable | None] = {
+            "heartbeat": self.heartbeat,
             "roles": self.roles,
             "mqtt": self.mqtt,
             "poller": self.poller,

@@ -137,6 +137,16 @@ class ClockCheck:
             synced = self._synced
         return "CLOCK NOT SYNCED" if synced is False else ""
 
+    def synced(self, now_mono: float) -> bool | None:
+        """Is the clock right? By the gateway's last fresh answer, else by systemd's state;
+        None when nothing can tell (for the heartbeat)."""
+        offset = self.offset_s(now_mono)
+        if offset is not None:
+            return abs(offset) <= self.tolerance_s
+        self._maybe_probe()
+        with self._lock:
+            return self._synced
+
     def _maybe_probe(self) -> None:
         now = self._mono()
         with self._lock:

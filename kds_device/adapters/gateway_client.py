@@ -237,6 +237,10 @@ class GatewayClient:
             seq=_as_int(body.get("seq")),
         )
 
+    def post_heartbeat(self, body: Mapping[str, Any]) -> None:
+        """``POST /api/v1/heartbeat`` (answered 204)."""
+        self.request_json("POST", "/api/v1/heartbeat", json=dict(body))
+
     def device_info(self) -> Mapping[str, Any]:
         """``GET /api/v1/device``: this screen's name, location and role."""
         return self.request_json("GET", "/api/v1/device")
@@ -304,6 +308,8 @@ class GatewayClient:
             raise GatewayUnreachable(
                 f"{method} {path}: HTTP {response.status_code}", retry_after=retry_after
             )
+        if response.status_code == 204:
+            return {}  # taken, nothing to say (a heartbeat)
         try:
             body = response.json()
         except ValueError:

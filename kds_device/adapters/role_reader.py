@@ -25,6 +25,9 @@ class RoleReader:
         self._backoff = backoff or Backoff(initial_s=1.0, maximum_s=30.0)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="role-reader", daemon=True)
+        #: The role the gateway named, once it answered (the heartbeat reports it until the
+        #: board says what it shows).
+        self.role: Role | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -51,6 +54,7 @@ class RoleReader:
                 except ValueError as error:
                     log.warning("the gateway's role for this screen is unreadable: %s", error)
                     return
+                self.role = role
                 self._inbox.post(RoleChanged(role))
                 return
             self._stop.wait(self._backoff.next_delay())

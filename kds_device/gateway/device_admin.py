@@ -66,12 +66,12 @@ def status_line(status: DeviceStatus, now: float, silent_s: float) -> str:
     """One screen as ``kds-gateway devices list`` shows it."""
     role = status.role + (":" + ",".join(status.stations) if status.stations else "")
     clock = {None: "-", True: "ok", False: "WRONG"}[status.clock_synced]
-    temp = "-" if status.cpu_temp_c is None else f"{status.cpu_temp_c:.0f}C"
+    temp = "-" if status.cpu_temp_c is None else f"{status.cpu_temp_c:.1f}C"
     return (
         f"{status.device_id:22} {status.location_id[:24]:24} {status.name[:16]:16} "
         f"{role[:20]:20} {state_of(status, now, silent_s):14} {status.link or '-':7} "
         f"{_number(status.bumps_waiting):>5} {_number(status.last_seq):>8} "
-        f"{(status.version or '-')[:12]:12} {clock:5} {temp:>5} {_ago(status.seen_at, now)}"
+        f"{(status.version or '-')[:12]:12} {clock:5} {temp:>6} {_ago(status.seen_at, now)}"
     )
 
 
@@ -86,7 +86,7 @@ def _list(devices: Devices, silent_s: float) -> int:
         return 0
     print(
         f"{'DEVICE':22} {'LOCATION':24} {'NAME':16} {'ROLE':20} {'STATE':14} {'LINK':7} "
-        f"{'BUMPS':>5} {'LAST SEQ':>8} {'VERSION':12} {'CLOCK':5} {'CPU':>5} LAST HEARD"
+        f"{'BUMPS':>5} {'LAST SEQ':>8} {'VERSION':12} {'CLOCK':5} {'CPU':>6} LAST HEARD"
     )
     now = time.time()
     for status in statuses:
