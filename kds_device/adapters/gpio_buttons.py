@@ -45,6 +45,7 @@ DEFAULT_HOLDS: dict[int, Action] = {
     12: Action.CLEAR_ALL,  # hold FIRST
     20: Action.NEXT_URGENT,  # hold PAGE NEXT: the next late or cancelled ticket
     19: Action.ITEM_DONE,  # hold START: a station screen's next item done
+    16: Action.TODAY,  # hold PAGE BACK: the "Today" view (speed of service)
 }
 
 

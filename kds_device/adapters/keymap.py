@@ -148,7 +148,7 @@ DEFAULT_KEYMAP = KeyMap(
         "numpad1": Action.RECALL,
         "numpad0": Action.ITEM_DONE,  # a station screen's item done (the big key)
         "numpad2": Action.UNDO,
-        "numpaddecimal": Action.UNDO,
+        "numpaddecimal": Action.TODAY,  # UNDO stays on numpad2
         "numpadadd": Action.PAGE_NEXT,
         "numpadsubstract": Action.PAGE_PREVIOUS,  # sic: Kivy's spelling
         "numpadmul": Action.ALL_DAY,
@@ -173,6 +173,7 @@ DEFAULT_KEYMAP = KeyMap(
         "x": Action.CLEAR_ALL,
         "l": Action.NEXT_URGENT,
         "d": Action.ITEM_DONE,  # a station screen: the selected ticket's next item is done
+        "t": Action.TODAY,
     }
 )
 

@@ -24,6 +24,7 @@ class Action(StrEnum):
     ACKNOWLEDGE = "acknowledge"  # take a cancelled ticket away
     CLEAR_ALL = "clear_all"  # acknowledge every cancelled ticket
     NEXT_URGENT = "next_urgent"  # show the next late or cancelled ticket on another page
+    TODAY = "today"  # open or close the "Today" view (speed of service)
 
     @classmethod
     def parse(cls, name: str) -> Action:
@@ -40,7 +41,7 @@ DESTRUCTIVE: frozenset[Action] = frozenset({Action.ACKNOWLEDGE, Action.CLEAR_ALL
 
 
 def apply_action(board: Board, action: Action, now: Instant) -> Outcome:
-    """Apply a board action. RECALL and ALL_DAY are screen matters (panels) and return nothing
+    """Apply a board action. RECALL, ALL_DAY and TODAY are screen matters and return nothing
     here; the UI opens its panels for them."""
     if action is Action.NEXT:
         return board.select_next()

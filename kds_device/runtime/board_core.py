@@ -45,6 +45,7 @@ from kds_device.runtime.messages import (
     RoleChanged,
     StatusSink,
 )
+from kds_device.runtime.speed_log import SpeedLog
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ LAST_ORDER = "last_order_wall"
 COURIERS = "couriers"  # the couriers of the orders (kds_device.domain.courier), as JSON
 ROLE = "role"
 PRUNE_EVERY_S = 600.0
+TODAY_GROUPS = ("hour", "channel", "station")
 
 
 class CoreView(Protocol):
@@ -155,6 +157,10 @@ class BoardCore:
         self._unsaved = Outcome()
         self._acks: list[Callable[[], object]] = []
         self._save_pending = False
+        #: Speed of service (the "Today" view): timelines kept as events apply.
+        self.speed = SpeedLog()
+        self.today_open = False
+        self.today_by = "hour"
 
     # ---- state --------------------------------------------------------------------------
 
@@ -182,6 +188,7 @@ class BoardCore:
         except Exception:
             log.exception("board store unusable; running without persistence")
             self.store = None
+        self.speed.open(data_dir / "board.db", self.now().wall.timestamp())
 
     def _restore_role(self, saved: str | None) -> None:
         """The role last heard from the gateway (a ``device.role`` event after enrollment)."""
@@ -198,6 +205,7 @@ class BoardCore:
         if self.store is not None:
             self.store.close()
             self.store = None
+        self.speed.close()
 
     def preload(self, orders: list[tuple[Mapping[str, Any], float]]) -> None:
         """Put orders (each with its age in seconds) on a board that has none (the demo)."""
@@ -240,6 +248,7 @@ class BoardCore:
             for event in self.order.ready(message.events, message.through):
                 try:
                     outcome.merge(self.board.apply_event(event, now))
+                    self.speed.event(event)
                 except Exception:
                     log.exception("event %s (%s) cannot be applied; skipped", event.seq, event.type)
             return outcome
@@ -271,6 +280,7 @@ class BoardCore:
                 self.sink.submit(change)
             except Exception:
                 log.exception("status sink refused %s", change)
+        self._time(outcome, now)
         self._unsaved.merge(Outcome(changed=set(outcome.changed), removed=set(outcome.removed)))
         if self._keep_selection_on_page(follow=bool(new_orders) or due):
             outcome = outcome.merge(Outcome(changed={PAGE_CHANGED}))
@@ -283,6 +293,16 @@ class BoardCore:
             self._save_pending = True
             self.view.after_frame(self.persist)
 
+    def _time(self, outcome: Outcome, now: Instant) -> None:
+        """Speed of service: this screen's own requests, and (not on a station, whose
+        recalls are part requests) its recalls and re-bumps, which send nothing."""
+        at = now.wall.timestamp()
+        self.speed.local([*outcome.status_changes, *outcome.requests], at)
+        for order_id in () if self.board.is_station else outcome.changed:
+            ticket = self.board.ticket(order_id)
+            if ticket is not None:
+                self.speed.observe(order_id, ticket.bumped, ticket.recalled, at)
+
     def persist(self) -> bool:
         """Save what was shown since the last save, then acknowledge the MQTT messages it
         came from. False when the board could not be saved: those messages stay
@@ -294,6 +314,7 @@ class BoardCore:
         if not self._save(unsaved):
             self._unsaved.merge(unsaved)
             return False
+        self.speed.save()
         for ack in acks:
             try:
                 ack()
@@ -361,6 +382,8 @@ class BoardCore:
         now = self.now()
         if self.learning:
             return Outcome()  # the learn screen has the keys
+        if action is Action.TODAY or self.today_open:
+            return self._today_action(action)
         if self.recall is not None:
             return self._recall_action(action, now)
         if action is Action.RECALL:
@@ -370,6 +393,18 @@ class BoardCore:
             self.all_day_open = not self.all_day_open
             return Outcome()
         return apply_action(self.board, action, now)
+
+    def _today_action(self, action: Action) -> Outcome:
+        """TODAY opens and closes the "Today" view; while it is open, NEXT / PREVIOUS change
+        its grouping and nothing else acts (the board is out of sight)."""
+        if action is Action.TODAY:
+            self.today_open = not self.today_open
+            if self.today_open:
+                self.recall, self.all_day_open = None, False
+        elif action in (Action.NEXT, Action.PREVIOUS):
+            step = 1 if action is Action.NEXT else -1
+            self.today_by = TODAY_GROUPS[(TODAY_GROUPS.index(self.today_by) + step) % 3]
+        return Outcome()
 
     def _recall_action(self, action: Action, now: Instant) -> Outcome:
         """With the recall list open, the bump bar moves in the list and restores."""
@@ -463,6 +498,7 @@ class BoardCore:
         if now.mono - self._last_prune > PRUNE_EVERY_S:
             self._last_prune = now.mono
             self.commit(self.board.prune(now))
+            self.speed.prune(now.wall.timestamp())
             try:  # a fresh (wall, mono) pair in the board file: ages after a reboot
                 if self.store is not None:
                     self.store.save([], None, now)

@@ -48,6 +48,7 @@ ACTION_TEXT: dict[Action, tuple[str, str]] = {
     Action.ACKNOWLEDGE: ("ACKNOWLEDGE CANCEL", "take a cancelled ticket away"),
     Action.CLEAR_ALL: ("CLEAR ALL CANCELS", "take every cancelled ticket away"),
     Action.NEXT_URGENT: ("NEXT LATE", "show the next late or cancelled ticket on another page"),
+    Action.TODAY: ("TODAY", "show or hide today's speed of service"),
 }
 
 
