@@ -22,6 +22,8 @@ test: system venv lint
 	$(VENV)/bin/pytest
 
 lint: venv
+	@if grep -rInE --exclude-dir=.venv --exclude-dir=.git '^(<<<<<<< |>>>>>>> )' .; then \
+	  echo "merge conflict markers left in the lines above"; exit 1; fi
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy

@@ -149,6 +149,7 @@ class Database:
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; committed on success, rolled back on any exception."""
         with self._write_lock, self.pool.connection() as conn, self._file_lock():
+            changes = conn.total_changes
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -156,7 +157,9 @@ class Database:
             except BaseException:
                 _rollback(conn)
                 raise
-        self._committed()
+            wrote = conn.total_changes != changes
+        if wrote:
+            self._committed()
 
     def run(self, job: Callable[[Transaction], T]) -> T:
         """Run ``job`` in a write transaction, possibly together with other threads' jobs.
@@ -183,6 +186,7 @@ class Database:
     def _run_batch(self, batch: list[_Job], retry: bool = False) -> None:
         try:
             with self.pool.connection() as conn, self._file_lock():
+                changes = conn.total_changes
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     for job in batch:
@@ -191,9 +195,11 @@ class Database:
                 except BaseException:
                     _rollback(conn)
                     raise
+                wrote = conn.total_changes != changes
             for job in batch:
                 job.committed = True
-            self._committed()
+            if wrote:
+                self._committed()
         except StorageUnavailable as problem:
             # The pool has dropped its connections: once more on a fresh one, which is all a
             # connection opened read-only during a fault now over needs. A lock is not retried
@@ -215,8 +221,13 @@ class Database:
                 job.done = True
 
     def _committed(self) -> None:
+        """A transaction that changed rows committed. (One that changed nothing wrote nothing,
+        which proves nothing about the storage: it leaves a fault as it is.)"""
         if self.health.succeeded():
             self.pool.flush()  # connections opened during the fault go, whatever they are
+            # A row that fitted in pages the file had may commit on a full disk: the next
+            # check probes again (space included) instead of trusting this write for a second.
+            self._probed_at = -1e9
 
     def check(self, max_age_s: float = 1.0, wait_s: float = 1.0) -> Fault | None:
         """The storage's fault now, or None. Tries a one-row write and new space (see

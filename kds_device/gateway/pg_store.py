@@ -222,7 +222,10 @@ class PostgresStore:
     def write(self) -> Iterator[PgTransaction]:
         with self.connection() as conn, conn.transaction():
             yield PgTransaction(conn)
-        self.health.succeeded()
+        if self.health.succeeded():
+            # A row that fitted in a page with room commits on a full disk too: the next check
+            # probes again (new space included) instead of trusting this write for a second.
+            self._probed_at = -1e9
 
     def run(self, job: Callable[[Any], T]) -> T:
         """``job`` in its own transaction (PostgreSQL groups concurrent commits itself); once

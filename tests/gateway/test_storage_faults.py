@@ -64,6 +64,8 @@ class Traffic:
     acked_statuses: list[str] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
     nonconforming: list[str] = field(default_factory=list)
+    #: Requests whose connection broke with no answer (retried like a 5xx).
+    dropped: list[Answer] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -98,22 +100,36 @@ class Traffic:
                 )
             )
 
+    def post(self, session: requests.Session, what: str, url: str, **kwargs: Any) -> int:
+        """One request as a sender makes it; 0 when the connection broke with no answer (a
+        sender retries that as it retries a 5xx: nothing was acknowledged)."""
+        try:
+            response = session.post(url, timeout=30, **kwargs)
+        except requests.ConnectionError as problem:
+            with self._lock:
+                self.dropped.append(Answer(time.monotonic(), f"{what}: {problem}", 0, None))
+            return 0
+        self.record(what, response)
+        if what == "status" and response.ok:
+            assert response.json()["accepted"], response.text
+        return response.status_code
+
     def post_order(self, session: requests.Session, order: dict[str, Any], what: str) -> int:
         body = json.dumps(order).encode()
-        response = session.post(
+        code = self.post(
+            session,
+            what,
             f"{self.gateway.base_url}/deliverect/{self.loc}/orders",
             data=body,
             headers={
                 "Content-Type": "application/json",
                 hmac_auth.HEADER: hmac_auth.sign(body, self.gateway.secret),
             },
-            timeout=30,
         )
-        self.record(what, response)
-        if response.ok:
+        if code == 200:
             with self._lock:
                 self.acked_orders.append(order["orderId"])
-        return response.status_code
+        return code
 
     def _sender(self, index: int) -> None:
         session = requests.Session()
@@ -124,15 +140,14 @@ class Traffic:
                 time.sleep(0.1)
             key = f"key-{order['orderId']}"
             while True:  # the screen's outbox retries with the same key
-                response = session.post(
+                code = self.post(
+                    session,
+                    "status",
                     f"{self.gateway.base_url}/api/v1/orders/{order['orderId']}/status",
                     json={"status": 50, "key": key},
                     headers=self.device.headers,
-                    timeout=30,
                 )
-                self.record("status", response)
-                if response.ok:
-                    assert response.json()["accepted"], response.text
+                if code == 200:
                     with self._lock:
                         self.acked_statuses.append(order["orderId"])
                     break
@@ -293,6 +308,7 @@ def _survive(
     after = burst(traffic, seed=8)
     refused = [a for a in after if a.code != 200]
     assert not refused, f"after the fault ended: {refused[:5]}"
+    assert not [d for d in traffic.dropped if d.at > ended], traffic.dropped[-3:]
     traffic.finish()
 
     answers = traffic.since(0)

@@ -92,3 +92,33 @@ def test_health_reports_a_full_disk_that_a_one_row_write_does_not_notice(
         time.sleep(0.1)
     order = gen.order()
     assert journal.receive_order("loc", order["orderId"], order)
+
+
+def test_a_write_that_still_fits_does_not_end_a_full_disk_fault(
+    full_disk: tuple[DiskFull, Store],
+) -> None:
+    """A row rewritten in place commits on a full disk: that commit must not make ``/health``
+    say ok (it used to for up to a second: the fault was cleared and the last probe was fresh)."""
+    maker, db = full_disk
+    journal = Journal(db)
+    journal.register("loc", "acc", "ref")
+    gen = OrderGenerator(seed=6, location="loc")
+    for _ in range(40):
+        order = gen.order()
+        journal.receive_order("loc", order["orderId"], order)
+    set_cursor(db, 0)
+    if isinstance(db, Database):
+        with sqlite3.connect(db.path) as conn:
+            conn.execute("PRAGMA wal_checkpoint(FULL)")
+    assert db.check(max_age_s=0) is None
+
+    maker.begin(Path(), 0)
+    try:
+        fault = db.check(max_age_s=0)
+        assert fault is not None and fault.kind == "full", fault
+        for value in range(2, 6):
+            set_cursor(db, value)  # commits: the row fits where it was
+            fault = db.check()  # the default: a healthy store is probed at most once a second
+            assert fault is not None and fault.kind == "full", f"write {value}: {fault}"
+    finally:
+        maker.end()
