@@ -7,10 +7,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import pytest
 import requests
 
 from tests.fixtures.admin import (
     ADMIN_PASSWORD,
+    admin_settings,
     csrf_token,
     heartbeat,
     login,
@@ -228,3 +230,56 @@ def test_speed_csv_equals_the_device_report(admin_gateway: GatewayProcess) -> No
     assert page.status_code == 200 and 'class="total"' in page.text
     bad = web.get(f"{gateway.base_url}/admin/speed", params={"by": "weekday"}, timeout=10)
     assert bad.status_code == 400 and "by must be one of" in bad.json()["detail"]
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_every_page_on_both_stores(
+    engine: str, make_gateway: Callable[..., GatewayProcess], request: pytest.FixtureRequest
+) -> None:
+    database = None
+    if engine == "postgresql":
+        database = request.getfixturevalue("postgres").create_database()
+    gateway = make_gateway(settings=admin_settings(), database=database)
+    assert gateway.engine == engine
+    gateway.register(LOCATION)
+    device = gateway.enroll_device(LOCATION, name="Both stores")
+    heartbeat(gateway, device, last_seq=1)
+    order = {
+        "orderId": "both-1",
+        "_created": "2020-01-01T00:00:00Z",
+        "items": [{"name": "Fries", "quantity": 1}],
+    }
+    assert gateway.send_order(LOCATION, order).status_code == 200
+    assert gateway.post_status(device, "both-1", 70).status_code == 200
+    assert gateway.post_webhook(f"/deliverect/{LOCATION}/orders", b"{not json").status_code == 400
+    web = login(gateway)
+    base = f"{gateway.base_url}/admin"
+    rejected = gateway.journal().rejected(1)[0]["id"]
+    seq = gateway.journal().events_after(LOCATION, 0)[0].seq
+    expected = {
+        "/": [LOCATION, "both-1", "1 order(s)"],
+        "/screens": ["Both stores", 'data-state="online"'],
+        "/webhooks": ["both-1", f"/kept/rejected/{rejected}"],
+        f"/events/{LOCATION}/{seq}": ["Fries"],
+        f"/kept/rejected/{rejected}": ["{not json"],
+        "/outbox": ["pending"],
+        "/rules": ["no routing rules"],
+        f"/speed?location={LOCATION}&by=location": [LOCATION, 'class="total"'],
+        "/live/webhooks": ["both-1"],
+        "/live/screens": ["Both stores"],
+    }
+    for path, shown in expected.items():
+        answer = web.get(f"{base}{path}", timeout=20)
+        assert answer.status_code == 200, (path, answer.text[:300])
+        for text in shown:
+            assert text in answer.text, (path, text)
+    # Rotate, then revoke, through the page.
+    token = csrf_token(web.get(f"{base}/screens", timeout=10).text)
+    for action, state in (("rotate", "rotated"), ("revoke", "revoked")):
+        answer = web.post(
+            f"{base}/screens/{device.device_id}/{action}", data={"csrf_token": token}, timeout=10
+        )
+        assert answer.status_code == 200 and f"{device.device_id} {state}" in answer.text
+        assert f'data-state="{state}"' in answer.text
+    missing = web.post(f"{base}/screens/dev_nope/revoke", data={"csrf_token": token}, timeout=10)
+    assert "No screen dev_nope" in missing.text
