@@ -57,7 +57,7 @@ def buckets(
 
 def _nice_top(value: float) -> float:
     """A round axis maximum at or above ``value``."""
-    for top in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000):
+    for top in (1, 2, 5, 10, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200, 300, 400, 500, 1000):
         if value <= top:
             return float(top)
     return float(value)
