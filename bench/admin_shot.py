@@ -60,13 +60,23 @@ class Site:
         self.base = base
         self.http = requests.Session()
 
-    def webhook(self, path: str, body: Any) -> None:
+    def webhook(self, path: str, body: Any, refused: bool = False) -> None:
         raw = json.dumps(body).encode()
         headers = {
             "Content-Type": "application/json",
             hmac_auth.HEADER: hmac_auth.sign(raw, SECRET),
         }
         answer = self.http.post(f"{self.base}{path}", data=raw, headers=headers, timeout=10)
+        if refused != (400 <= answer.status_code < 500):
+            raise SystemExit(f"{path}: {answer.status_code} {answer.text[:200]}")
+
+    def status(self, token: str, order_id: str, status: int) -> None:
+        answer = self.http.post(
+            f"{self.base}/api/v1/orders/{order_id}/status",
+            json={"status": status, "key": f"bench-{order_id}-{status}"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
         answer.raise_for_status()
 
     def enroll(self, code: str, name: str) -> dict[str, Any]:
@@ -136,11 +146,11 @@ def _fill(site: Site, db: Path, orders: int, seed: int, config: Path) -> None:
     for _ in range(3):
         site.webhook(f"/deliverect/{LOCATIONS[0][0]}/orders", generator.order())
     screens = []
-    for location, name, screen in (
-        (LOCATIONS[0][0], "", "Grill"),
-        (LOCATIONS[0][0], "", "Pass"),
-        (LOCATIONS[1][0], "", "Kitchen"),
-        (LOCATIONS[1][0], "", "Old tablet"),
+    for location, screen in (
+        (LOCATIONS[0][0], "Grill"),
+        (LOCATIONS[0][0], "Pass"),
+        (LOCATIONS[1][0], "Kitchen"),
+        (LOCATIONS[1][0], "Old tablet"),
     ):
         code = subprocess.run(
             [str(GATEWAY_BIN), "--config", str(config), "enroll-code", "--location", location],
@@ -150,7 +160,12 @@ def _fill(site: Site, db: Path, orders: int, seed: int, config: Path) -> None:
             timeout=60,
         ).stdout.strip()
         screens.append(site.enroll(code, f"{screen} screen"))
-        del name
+    # Some tickets bumped at Soho (for the speed table; the outbox is off, so they wait there)
+    # and two bodies with something wrong: one flagged (journaled), one refused.
+    for _, _, order_id in moved[::2][:20]:
+        site.status(screens[0]["token"], order_id, 70)
+    site.webhook(f"/deliverect/{LOCATIONS[1][0]}/orders", {"orderId": "odd-1", "items": "none"})
+    site.webhook(f"/deliverect/{LOCATIONS[1][0]}/orders", {"items": []}, refused=True)
     site.heartbeat(screens[0]["token"], last_seq=orders // 2, cpu_temp_c=58.0)
     site.heartbeat(
         screens[1]["token"], link="http", bumps_waiting=2, last_seq=orders // 2 - 1, role="expo"
@@ -163,7 +178,18 @@ def _fill(site: Site, db: Path, orders: int, seed: int, config: Path) -> None:
     )
 
 
-def _shoot(base: str, out: Path) -> dict[str, Any]:
+PAGES = (("/admin/", "admin.png"), ("/admin/screens", "admin-screens.png"))
+#: ``--all DIR``: every page, for a look (not for docs/).
+ALL_PAGES = (
+    *PAGES,
+    ("/admin/webhooks", "admin-webhooks.png"),
+    ("/admin/outbox", "admin-outbox.png"),
+    ("/admin/rules", "admin-rules.png"),
+    ("/admin/speed?by=channel", "admin-speed.png"),
+)
+
+
+def _shoot(base: str, out: Path, pages: tuple[tuple[str, str], ...] = PAGES) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -181,7 +207,7 @@ def _shoot(base: str, out: Path) -> dict[str, Any]:
             WebDriverWait(driver, 60).until(
                 lambda d: d.find_elements(By.CSS_SELECTOR, "nav a.here")
             )
-            for path, name in (("/admin/", "admin.png"), ("/admin/screens", "admin-screens.png")):
+            for path, name in pages:
                 driver.get(f"{base}{path}")
                 WebDriverWait(driver, 60).until(
                     lambda d: d.find_elements(By.CSS_SELECTOR, "main .card")
@@ -209,6 +235,7 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=90)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
+    parser.add_argument("--all", action="store_true", help="every page (look at them in --out)")
     args = parser.parse_args()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="kds-admin-shot-") as tmp:
@@ -227,7 +254,7 @@ def main() -> int:
             wait_for_port(port, process, "kds-gateway")
             base = f"http://127.0.0.1:{port}"
             _fill(Site(base), workdir / "gateway.db", args.orders, args.seed, config)
-            shots = _shoot(base, args.out)
+            shots = _shoot(base, args.out, ALL_PAGES if args.all else PAGES)
         finally:
             process.terminate()
             process.wait(timeout=30)

@@ -80,6 +80,11 @@ def _when(stamp: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp))
 
 
+@blueprint.app_template_filter("moment")
+def _moment(stamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp))
+
+
 @blueprint.app_template_filter("ago")
 def _ago(stamp: float | None) -> str:
     if stamp is None:
@@ -165,7 +170,7 @@ def webhooks() -> str:
     return render_template(
         "webhooks.html",
         page="webhooks",
-        webhooks=queries.recent_webhooks(journal.db, 50),
+        webhooks=queries.recent_webhooks(journal.db, 30),
         rejected=journal.rejected(50),
         flagged=journal.flagged(50),
     )
