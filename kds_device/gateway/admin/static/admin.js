@@ -5,8 +5,8 @@
   "use strict";
 
   function refresh(part) {
-    if (part.matches(":hover") || part.contains(document.activeElement)) {
-      return; // never swap a button away under the operator's pointer
+    if (part.querySelector("button:hover, a:hover, button:focus, a:focus")) {
+      return; // never swap a button or link away under the operator's pointer
     }
     fetch(part.dataset.live, {
       headers: { "X-Admin-Live": "1" },
