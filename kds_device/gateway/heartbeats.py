@@ -38,7 +38,8 @@ def record(db: Store, device: Device, beat: Heartbeat, now: float) -> None:
         beat.cpu_temp_c,
         now,
     )
-    with db.write() as conn:
+
+    def upsert(conn: Transaction) -> None:
         conn.execute(
             f"INSERT INTO heartbeats (device_id, location_id, name, {_COLUMNS})"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -50,6 +51,8 @@ def record(db: Store, device: Device, beat: Heartbeat, now: float) -> None:
             " received_at = excluded.received_at",
             values,
         )
+
+    db.run(upsert)  # shares a commit with other writes of the moment; safe to run again
 
 
 def mark_revoked(conn: Transaction, device: Device, now: float) -> None:
