@@ -77,7 +77,7 @@ def zone(name: str) -> ZoneInfo:
         raise ReportError(f"tz must be an IANA time zone name, not {name[:64]!r}")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ReportError(f"tz must be an IANA time zone name, not {name[:64]!r}") from None
 
 

@@ -43,8 +43,11 @@ from kds_device.ui.status_view import (
     undo_text,
 )
 from kds_device.ui.theme import Palette
+from kds_device.ui.today_screen import sync_today
 
 log = logging.getLogger(__name__)
+
+ESCAPE = 27  # Kivy's keycode for Esc (and Android's back)
 
 
 class BoardApp(App):
@@ -185,6 +188,7 @@ class BoardApp(App):
             screen.recall.set_cursor(core.recall.cursor)
         if self.learn is not None:
             self.learn.new_orders = core.new_while_learning
+        sync_today(self)
         self._refresh_chrome()
 
     def _recall_picked(self, _panel: Any, order_id: str) -> None:
@@ -252,6 +256,9 @@ class BoardApp(App):
     def _on_key_down(
         self, _window: Any, keycode: int, _scan: int, text: str | None, *_a: Any
     ) -> bool:
+        if keycode == ESCAPE and self.core.today_open:  # Esc (or a remote's back) leaves it
+            self.perform(Action.TODAY)
+            return True
         return self.keys.key_down(keycode, text) if self.keys else False
 
     def _on_key_up(self, _window: Any, keycode: int, *_args: Any) -> bool:
@@ -268,6 +275,7 @@ class BoardApp(App):
         after moving their clock."""
         self.screen.tick(self.core.now())
         self.core.tick()
+        sync_today(self)
         self._refresh_chrome()
 
     def _refresh_chrome(self) -> None:

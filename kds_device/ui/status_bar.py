@@ -31,7 +31,8 @@ TOP = (3, 4, UPCOMING)  # the info items of the first row when the information t
 class StatusBar(BoxLayout):
     """Dispatches ``on_button(name)`` for "recall", "all_day", "page" (onwards, from the last
     page back to the first), "page_previous", "late" and "cancelled" (the counts of those
-    on other pages), and "upcoming" (the scheduled orders' panel)."""
+    on other pages), "upcoming" (the scheduled orders' panel) and "today" (the speed of
+    service view)."""
 
     info_text = StringProperty("")
     info_px = NumericProperty(18.0)  # smaller, on two lines, when one line has no room
@@ -48,6 +49,7 @@ class StatusBar(BoxLayout):
     upcoming_on = BooleanProperty(False)
     font_px = NumericProperty(18.0)
     button_px = NumericProperty(64.0)
+    today_px = NumericProperty(64.0)
     all_day_on = BooleanProperty(False)
     recall_on = BooleanProperty(False)
     paged = BooleanProperty(False)
@@ -66,6 +68,7 @@ class StatusBar(BoxLayout):
         self.button_px = max(
             metrics.touch_px * 0.9, text_width("ALL DAY", metrics.bar_font_px) + 2 * BUTTON_PAD
         )
+        self.today_px = max(metrics.touch_px, text_width("TODAY", self.font_px) + 2 * BUTTON_PAD)
         self.page_px = max(metrics.touch_px, text_width("< 88/88", self.font_px) + 2 * BUTTON_PAD)
         if metrics.width < NARROW_PX:  # "<" alone: the page number is left out
             self.page_px = metrics.touch_px

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -67,8 +69,6 @@ def test_report_figures_match_the_journal_the_screen_reads(
     assert {t.order_id for t in timelines} >= {kitchen.voided, kitchen.open, *kitchen.finished}
     recalled = next(t for t in timelines if t.order_id == kitchen.recalled)
     assert len(recalled.recalled) == 1
-    from zoneinfo import ZoneInfo
-
     for by in ("station", "hour", "channel"):
         expected = [r.to_json() for r in speed_figures(timelines, by, ZoneInfo("Europe/Brussels"))]
         got = report(api, kitchen.device, by=by, tz="Europe/Brussels").json()
@@ -122,3 +122,39 @@ def test_bad_requests_get_a_clear_400(
 
 def test_a_report_needs_a_device_token(api: GatewayProcess) -> None:
     assert report(api, None).status_code == 401
+
+
+def test_a_screen_fed_the_journal_shows_the_gateways_figures(
+    api: GatewayProcess, loc: str, tmp_path: Path
+) -> None:
+    """The Today view's figures (the screen's core, fed the events it would receive) are the
+    gateway's report for the same day."""
+    from kds_device.config import DeviceConfig
+    from kds_device.domain.clock import Instant
+    from kds_device.domain.events import Event
+    from kds_device.runtime.board_core import BoardCore
+    from kds_device.runtime.messages import EventsArrived
+
+    kitchen = serve_a_kitchen(api, loc, tmp_path)
+    screen = api.enroll_device(loc)  # another screen of the kitchen, doing nothing itself
+    events = [Event.from_json(e) for e in api.events(screen, limit=1000)["events"]]
+    core = BoardCore(
+        DeviceConfig(), _NoSink(), lambda: Instant(datetime.now(UTC), time.monotonic())
+    )
+    core.open_store(tmp_path / "screen")
+    try:
+        core.inbox.post(EventsArrived(tuple(events), "http"))
+        core.drain()
+        for by in ("hour", "channel", "station"):
+            rows, total = core.speed.today(by, datetime.now(UTC), UTC)
+            gateway = report(api, kitchen.device, by=by, tz="UTC").json()
+            assert [r.to_json() for r in rows] == gateway["rows"], by
+            assert total.to_json() == gateway["total"]
+        assert total.tickets == 3
+    finally:
+        core.close()
+
+
+class _NoSink:
+    def submit(self, change: object) -> None:
+        raise AssertionError(f"the screen sent {change}")
