@@ -3,9 +3,9 @@ environment), a signed session cookie, CSRF on every change.
 
 Only the session cookie opens the admin page: a device's bearer token (or any
 ``Authorization`` header) is never looked at here, so a screen's credentials cannot reach it.
-The cookie's signing key is ``[admin] secret_key`` or, when that is empty, 256 random bits
-generated once and kept in the database's ``cursors`` table (four rows), so every gunicorn
-worker and every host on one PostgreSQL database signs and reads the same cookies.
+The cookie's signing key is ``[admin] secret_key`` or, when that is empty, 252 random bits
+generated once and kept in the database's ``cursors`` table (four rows of 63 bits), so every
+gunicorn worker and every host on one PostgreSQL database signs and reads the same cookies.
 """
 
 from __future__ import annotations
@@ -40,15 +40,16 @@ def session_key(config: GatewayConfig, db: Store) -> str:
     """The key that signs admin session cookies (configured, or shared via the database)."""
     if config.admin.secret_key:
         return config.admin.secret_key
-    with db.write() as conn:
-        for name in KEY_CURSORS:
-            conn.execute(
-                "INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-                (name, secrets.randbits(63)),
-            )
-        rows = conn.execute(
-            "SELECT name, value FROM cursors WHERE name IN (?, ?, ?, ?)", KEY_CURSORS
-        ).fetchall()
+    select = "SELECT name, value FROM cursors WHERE name IN (?, ?, ?, ?)"
+    rows = db.read().execute(select, KEY_CURSORS).fetchall()
+    if len(rows) < len(KEY_CURSORS):  # the first start: made once, the first writer's wins
+        with db.write() as conn:
+            for name in KEY_CURSORS:
+                conn.execute(
+                    "INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                    (name, secrets.randbits(63)),
+                )
+            rows = conn.execute(select, KEY_CURSORS).fetchall()
     values = {str(row[0]): int(row[1]) for row in rows}
     return "".join(f"{values[name]:016x}" for name in KEY_CURSORS)
 
