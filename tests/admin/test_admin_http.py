@@ -104,6 +104,17 @@ def test_session_cookie_and_every_worker_accepts_it(admin_gateway: GatewayProces
         fresh.cookies.update(web.cookies)
         answer = fresh.get(f"{admin_gateway.base_url}/admin/", timeout=10, allow_redirects=False)
         assert answer.status_code == 200
+    # Logging out (a change: it needs the token too) ends the session.
+    page = web.get(f"{admin_gateway.base_url}/admin/", timeout=10).text
+    out = web.post(
+        f"{admin_gateway.base_url}/admin/logout",
+        timeout=10,
+        allow_redirects=False,
+        data={"csrf_token": csrf_token(page)},
+    )
+    assert out.status_code == 302
+    again = web.get(f"{admin_gateway.base_url}/admin/", timeout=10, allow_redirects=False)
+    assert again.status_code == 302
     keys = (
         admin_gateway.db()
         .read()
