@@ -28,6 +28,7 @@ readonly OLD_MOSQUITTO_FILES=(/etc/mosquitto/kds.passwd /etc/mosquitto/kds.acl)
 readonly GATEWAY_TLS=/etc/kds-gateway/tls
 readonly DEVICE_CA=/etc/kds-device/gateway-ca.pem
 readonly STAMP=$VENV/.kds-provisioned-source
+readonly BACKLIGHT_RULE=/etc/udev/rules.d/90-kds-backlight.rules
 
 DEVICE_PACKAGES=(
     python3 python3-venv ca-certificates # the venv's interpreter; TLS to the gateway
@@ -455,6 +456,20 @@ units() {
     [[ $WITH_MOSQUITTO -eq 0 ]] || enable_unit mosquitto.service
 }
 
+backlight_rule() {
+    step "Backlight ($BACKLIGHT_RULE)"
+    # sysfs backlight files belong to root: the rule lets the video group (the screen's user
+    # is in it) dim the panel and turn it off outside opening hours (docs/screen-care.md)
+    DIRTY=0
+    install_content "$BACKLIGHT_RULE" 0644 root:root <<'EOF'
+# Written by kds-device's provision.sh: the video group may dim the panel and turn it off.
+ACTION=="add", SUBSYSTEM=="backlight", RUN+="/bin/chgrp video /sys%p/brightness /sys%p/bl_power", RUN+="/bin/chmod g+w /sys%p/brightness /sys%p/bl_power"
+EOF
+    if [[ $DIRTY -eq 1 ]] && command -v udevadm >/dev/null && [[ -n "$(ls -A /sys/class/backlight 2>/dev/null)" ]]; then
+        act udevadm trigger --subsystem-match=backlight --action=add || warn "udevadm trigger failed; the rule applies from the next boot"
+    fi
+}
+
 gateway_config() {
     step "Gateway ($GATEWAY_ETC/gateway.toml)"
     local conf=$GATEWAY_ETC/gateway.toml
@@ -647,6 +662,7 @@ main() {
     install_app
     device_config
     kivy_config
+    backlight_rule
     [[ $WITH_TLS -eq 0 ]] || site_tls
     [[ $WITH_GATEWAY -eq 0 ]] || gateway_config
     [[ $WITH_MOSQUITTO -eq 0 ]] || mosquitto_config

@@ -18,6 +18,7 @@ from kds_device.domain.channels import DEFAULT_CHANNEL_NAMES
 from kds_device.domain.lines import DEFAULT_ALLERGY_WORDS
 from kds_device.domain.order import OrderType
 from kds_device.domain.roles import Role
+from kds_device.domain.screen_care import CareSettings, parse_hours
 from kds_device.domain.status import KDS_SENDABLE
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,11 @@ class DisplayConfig:
     #: Deliverect channel ids to names shown on tiles: Deliverect's public ids by default
     #: (kds_device.domain.channels), ``[display.channels]`` overrides and adds.
     channels: dict[int, str] = field(default_factory=lambda: dict(DEFAULT_CHANNEL_NAMES))
+    #: Burn-in shift, dim, screen off outside ``hours``, cleaning lock (docs/screen-care.md).
+    care: CareSettings = field(default_factory=CareSettings)
+    #: What turns the panel off and dims it: "auto" (a sysfs backlight if there is one),
+    #: "none" (drawn black/dim only), "sysfs:<name>", "xset", "wlr-randr".
+    backlight: str = "auto"
 
 
 @dataclass
@@ -178,6 +184,9 @@ def config_from_mapping(raw: Mapping[str, Any], config: DeviceConfig | None = No
             else:
                 _problem(config, f"display.channels.{text[:20]}: needs a channel id and a name")
 
+    disp.care = _care(display, config)
+    disp.backlight = _get(display, "backlight", str, disp.backlight, config, "display")
+
     conn = config.connection
     for name in ("offline_banner_s", "offline_alarm_s", "poll_wait_s", "heartbeat_s"):
         setattr(
@@ -196,6 +205,32 @@ def config_from_mapping(raw: Mapping[str, Any], config: DeviceConfig | None = No
         bar.keys = {str(k): str(v) for k, v in keys.items() if isinstance(v, str)}
     config.pacing.cooks = _cooks(pacing.get("cooks", {}), config)
     return config
+
+
+def _care(display: Mapping[str, Any], config: DeviceConfig) -> CareSettings:
+    """The screen-care keys of ``[display]``, each bounded (minutes in the file)."""
+    base = CareSettings()
+
+    def number(key: str, default: float, low: float, high: float) -> float:
+        value = float(_get(display, key, float, default, config, "display"))
+        if not low <= value <= high:
+            _problem(config, f"display.{key} must be {low:g}..{high:g}; using {default:g}")
+            return default
+        return value
+
+    hours, problems = parse_hours(display.get("hours"))
+    for problem in problems:
+        _problem(config, problem)
+    return CareSettings(
+        shift_px=int(number("shift_px", base.shift_px, 0, 4)),
+        shift_every_s=60 * number("shift_every_min", base.shift_every_s / 60, 0.01, 240),
+        dim_after_s=60 * number("dim_after_min", base.dim_after_s / 60, 0, 1440),
+        dim_level=number("dim_level", base.dim_level, 0.05, 1.0),
+        off_after_s=60 * number("off_after_min", base.off_after_s / 60, 0, 1440),
+        lock_s=number("clean_lock_s", base.lock_s, 1, 600),
+        lock_press_s=number("clean_press_s", base.lock_press_s, 0.5, 10),
+        hours=hours,
+    )
 
 
 def _cooks(raw: object, config: DeviceConfig) -> dict[str, int]:

@@ -44,6 +44,36 @@ def local_zone_name() -> str | None:
     return rest if found and rest else None
 
 
+def since_param(text: str, zone: str | None) -> str:
+    """What ``--since`` says, as the API takes it: ``today`` or epoch seconds (a date is its
+    midnight in ``zone``, else in this machine's zone; an ISO time without an offset is
+    UTC). ValueError when it is none of those."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from kds_device.domain.timestamps import parse_timestamp
+
+    text = text.strip()
+    if text in ("", "today") or (text.isascii() and text.isdigit()):
+        return text or "today"
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        try:
+            moment = parse_timestamp(text)
+        except ValueError:
+            moment = None
+        if moment is None:
+            raise ValueError("--since must be today, a date (2026-11-30) or an ISO time") from None
+        return str(int(moment.timestamp()))
+    midnight = datetime(day.year, day.month, day.day)
+    try:
+        local = midnight.replace(tzinfo=ZoneInfo(zone)) if zone else midnight
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"--tz: no time zone {zone!r} here") from None
+    return str(int(local.timestamp()))
+
+
 def run_report(args: argparse.Namespace) -> int:
     """0 printed; 1 the gateway refused (bad argument, token); 2 unreachable or no identity."""
     from kds_device.adapters.enrollment import EnrollmentError, load_enrollment
@@ -65,8 +95,13 @@ def run_report(args: argparse.Namespace) -> int:
         except EnrollmentError as error:
             print(f"{error}; or give --gateway URL --token T", file=sys.stderr)
             return 2
-    params = {"since": args.since, "by": args.by}
     zone = args.tz or local_zone_name()
+    try:
+        since = since_param(args.since, zone)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    params = {"since": since, "by": args.by}
     if zone:
         params["tz"] = zone
     try:

@@ -41,6 +41,7 @@ DEFAULT_PINS: dict[int, Action] = {
 }
 DEFAULT_HOLDS: dict[int, Action] = {
     13: Action.RECALL,  # hold BUMP
+    26: Action.CLEAN_LOCK,  # hold UNDO: the cleaning lock
     21: Action.ACKNOWLEDGE,  # hold ALL-DAY
     12: Action.CLEAR_ALL,  # hold FIRST
     20: Action.NEXT_URGENT,  # hold PAGE NEXT: the next late or cancelled ticket

@@ -171,11 +171,18 @@ DEFAULT_KEYMAP = KeyMap(
         "a": Action.ALL_DAY,
         "c": Action.ACKNOWLEDGE,
         "x": Action.CLEAR_ALL,
-        "l": Action.NEXT_URGENT,
+        "n": Action.NEXT_URGENT,
+        "l": Action.CLEAN_LOCK,
         "d": Action.ITEM_DONE,  # a station screen: the selected ticket's next item is done
         "t": Action.TODAY,
     }
 )
+
+
+#: Keys of the default map that do something else when held ``hold_time_s``: their own
+#: action then fires when they are released early (as a GPIO pin with a hold action does).
+#: The keypad is full, so the cleaning lock is a hold of its corner key.
+DEFAULT_KEY_HOLDS: dict[str, Action] = {"numpaddecimal": Action.CLEAN_LOCK}
 
 
 def load_keymap(path: Path) -> KeyMap:
@@ -260,6 +267,8 @@ class KeyPressTracker:
     * A destructive action (:data:`DESTRUCTIVE`) fires only once its key has been held for
       ``hold_time_s`` (noticed by :meth:`poll`, a repeat, or the key up), so a bumped elbow
       does nothing harmful.
+    * A key in ``holds`` fires its hold action once held ``hold_time_s``, and its own action
+      only when released before that (:data:`DEFAULT_KEY_HOLDS`).
     * Keys for every action of :data:`LEARN_CHORD` held together for ``chord_s`` give
       :attr:`Gesture.LEARN`, once per chord. Nothing else opens the learn screen from keys:
       not an unknown key, not a key resting down for minutes.
@@ -271,8 +280,10 @@ class KeyPressTracker:
         hold_time_s: float = 1.0,
         chord_s: float | None = 3.0,
         destructive: frozenset[Action] = DESTRUCTIVE,
+        holds: Mapping[str, Action] | None = None,
     ) -> None:
         self.keymap = keymap
+        self.holds = dict(holds or {})
         self.hold_time_s = hold_time_s
         self.chord_s = chord_s
         self._destructive = destructive
@@ -285,7 +296,7 @@ class KeyPressTracker:
             return self._due(name, held, t) + self._chord(t)
         action = self.keymap.action_for(name)
         self._down[name] = _Down(t, action)
-        if action is not None and action not in self._destructive:
+        if action is not None and action not in self._destructive and name not in self.holds:
             return [action]
         return []
 
@@ -294,6 +305,9 @@ class KeyPressTracker:
         if held is None:
             return []  # pressed before we were listening
         fired = self._due(name, held, t) + self._chord(t)
+        released_early = name in self.holds and not held.fired_hold
+        if released_early and held.action is not None and held.action not in self._destructive:
+            fired.append(held.action)
         del self._down[name]
         if not self._chord_keys():
             self._chord_fired = False
@@ -329,7 +343,14 @@ class KeyPressTracker:
         self._chord_fired = False
 
     def _due(self, name: str, held: _Down, t: float) -> list[Fired]:
-        """A destructive action whose hold has come due (once per hold)."""
+        """A destructive action, or a key's hold action, whose hold has come due (once per
+        hold)."""
+        hold = self.holds.get(name)
+        if hold is not None:
+            if held.fired_hold or t - held.since < self.hold_time_s:
+                return []
+            held.fired_hold = True
+            return [hold]
         due = held.action in self._destructive and not held.fired_hold
         if due and held.action is not None and t - held.since >= self.hold_time_s:
             held.fired_hold = True

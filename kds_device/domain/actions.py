@@ -20,6 +20,7 @@ class Action(StrEnum):
     UNDO = "undo"
     PAGE_NEXT = "page_next"
     PAGE_PREVIOUS = "page_previous"
+    CLEAN_LOCK = "clean_lock"  # touch and keys off for a while, to wipe the screen (the UI's)
     ALL_DAY = "all_day"  # toggle the all-day panel
     ACKNOWLEDGE = "acknowledge"  # take a cancelled ticket away
     CLEAR_ALL = "clear_all"  # acknowledge every cancelled ticket

@@ -36,6 +36,7 @@ from kds_device.gateway.storage import (
     Bell,
     Fault,
     Rows,
+    StorageError,
     StorageHealth,
     StorageUnavailable,
     Transaction,
@@ -116,8 +117,26 @@ class Database:
         self._probe_lock = threading.Lock()
         self._probed_at = -1e9
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock_fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        self._migrate()
+        self._lock_fd = _open_lock_file(Path(f"{self.path}.lock"))
+        # A process that starts during a storage fault (a gunicorn worker replacing one that
+        # died) must still start and answer 503 until the fault passes, not fail its boot
+        # (gunicorn then stops the whole server): the schema is migrated at the first write
+        # that works, unless it is current already (then a fault changes nothing here).
+        self._migration = threading.Lock()
+        self._migrated = False
+        try:
+            self._migrate()
+        except StorageUnavailable as problem:
+            if self._schema_version() != SCHEMA_VERSION:
+                log.warning(
+                    "database %s: schema not migrated yet (%s: %s); trying again at the"
+                    " first write",
+                    self.path,
+                    problem.kind,
+                    problem,
+                )
+            else:
+                self._migrated = True
 
     def _open(self, path: Path) -> sqlite3.Connection:
         """A new connection (autocommit mode: transactions are explicit)."""
@@ -148,6 +167,12 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; committed on success, rolled back on any exception."""
+        self._ensure_migrated()
+        with self._transaction() as conn:
+            yield conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._write_lock, self.pool.connection() as conn, self._file_lock():
             changes = conn.total_changes
             conn.execute("BEGIN IMMEDIATE")
@@ -169,6 +194,7 @@ class Database:
         ``job`` must only use the connection it is given, and may run more than once (after
         a rollback). Its exception is re-raised here.
         """
+        self._ensure_migrated()
         ticket = _Job(job)
         with self._queue_lock:
             self._queue.append(ticket)
@@ -335,8 +361,22 @@ class Database:
             os.close(self._lock_fd)
             self._lock_fd = -1
 
+    def _ensure_migrated(self) -> None:
+        if self._migrated:
+            return
+        with self._migration:
+            if not self._migrated:
+                self._migrate()  # a fault: StorageUnavailable (503), tried again next time
+
+    def _schema_version(self) -> int | None:
+        """The file's schema version as a reader sees it; None when it cannot be read."""
+        try:
+            return int(self._reader.execute("PRAGMA user_version").fetchone()[0])
+        except (StorageUnavailable, StorageError):
+            return None
+
     def _migrate(self) -> None:
-        with self.write() as conn:
+        with self._transaction() as conn:
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             if version > SCHEMA_VERSION:
                 raise RuntimeError(
@@ -348,6 +388,16 @@ class Database:
                     if statement.strip():
                         conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {target}")
+        self._migrated = True
+
+
+def _open_lock_file(path: Path) -> int:
+    """The writers' lock file, for writing where it can be; else read-only (``flock`` needs
+    no more), so a process started while the directory is read-only still starts."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return os.open(path, os.O_RDONLY)
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

@@ -48,6 +48,10 @@ class ReportError(ValueError):
     """A report asked for wrongly (the HTTP layer answers 400 with the message)."""
 
 
+class UnknownZone(ReportError):
+    """A well-formed zone name the zone database does not have (the HTTP layer: 404)."""
+
+
 @dataclass(frozen=True)
 class SpeedReport:
     location_id: str | None  # None: every location
@@ -78,17 +82,20 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ReportError(f"tz must be an IANA time zone name, not {name[:64]!r}") from None
+        raise UnknownZone(f"no time zone {name[:64]!r} in this gateway's zone database") from None
 
 
 def read_since(text: str | None, tz: tzinfo, now: float | None = None) -> float:
-    """``today`` (local midnight in ``tz``; also when absent), a date ``2026-11-30`` (its local
-    midnight) or an ISO time (UTC when it names no offset), as epoch seconds."""
+    """``today`` (local midnight in ``tz``; also when absent), epoch seconds, a date
+    ``2026-11-30`` (its local midnight) or an ISO time (UTC when it names no offset), as
+    epoch seconds."""
     now = time.time() if now is None else now
     if text is None or text.strip() in ("", "today"):
         today = datetime.fromtimestamp(now, tz=tz).date()
         return _midnight(today, tz)
     text = text.strip()
+    if text.isascii() and text.isdigit() and len(text) <= 11:
+        return float(text)
     try:
         return _midnight(date.fromisoformat(text), tz)
     except ValueError:
@@ -98,7 +105,7 @@ def read_since(text: str | None, tz: tzinfo, now: float | None = None) -> float:
     except ValueError:
         moment = None
     if moment is None:
-        raise ReportError("since must be today, a date (2026-11-30) or an ISO time")
+        raise ReportError("since must be today, epoch seconds, a date (2026-11-30) or an ISO time")
     return moment.timestamp()
 
 

@@ -137,6 +137,10 @@ class BoardCore:
         self.inbox: Inbox[Message] = inbox if inbox is not None else Inbox()
         self.link = link or LinkChanged(Link.OFFLINE, now().mono, "starting")
         self.view: CoreView = view or NoView()
+        #: Asked before every cook's input (an action from any source, or a touch: None);
+        #: False swallows it. The screen's care says no while the cleaning lock is on and
+        #: to the press that wakes a dimmed screen (kds_device.ui.screen_care_view).
+        self.input_gate: Callable[[Action | None], bool] = lambda _action: True
         self.board = Board(config.board)
         self.store: BoardStore | None = None
         self.order = EventOrder()
@@ -380,6 +384,8 @@ class BoardCore:
 
     def _apply(self, action: Action) -> Outcome:
         now = self.now()
+        if not self.input_gate(action):
+            return Outcome()  # the cleaning lock, or the press that woke the screen
         if self.learning:
             return Outcome()  # the learn screen has the keys
         if action is Action.TODAY or self.today_open:
@@ -421,7 +427,7 @@ class BoardCore:
 
     def pick_recall(self, order_id: str) -> None:
         """A tap on an entry of the recall list."""
-        if self.recall is None:
+        if self.recall is None or not self.input_gate(None):
             return
         self.recall = None
         self.commit(self.board.recall(order_id, self.now()))
@@ -445,6 +451,8 @@ class BoardCore:
         ticket = board.ticket(order_id)
         if ticket is None or self.recall is not None or not board.on_current_page(order_id):
             return
+        if not self.input_gate(None):
+            return
         if ticket.voided:
             self.commit(self._chose(board.select(order_id)))
             return
@@ -461,14 +469,14 @@ class BoardCore:
 
     def clear(self, order_id: str) -> None:
         """A cancelled tile held for the clear time: take it off the board."""
-        if self.recall is None and self.board.on_current_page(order_id):
+        if self.recall is None and self.board.on_current_page(order_id) and self.input_gate(None):
             self.commit(self.board.acknowledge(order_id))
 
     def jump(self, kind: str) -> None:
         """The status bar's "late/cancelled on other pages" counts: show the first one."""
         late, cancelled = elsewhere(self.board, self.now())
         wanted = late if kind == "late" else cancelled
-        if wanted and self.recall is None:
+        if wanted and self.recall is None and self.input_gate(None):
             self.commit(self._chose(self.board.jump_to(wanted[0])))
 
     def page_button(self) -> None:
@@ -478,7 +486,7 @@ class BoardCore:
 
     def request_learn(self) -> None:
         """The learn chord was held (or settings asked): the view opens the screen."""
-        if not self.learning:
+        if not self.learning and self.input_gate(None):
             self.view.open_learn()
 
     def learn_opened(self, on: bool) -> None:

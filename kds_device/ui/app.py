@@ -24,6 +24,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
+from kds_device.adapters.display_power import display_power
 from kds_device.adapters.gpio_buttons import GpioBumpBar
 from kds_device.adapters.systemd_notify import notify
 from kds_device.domain.actions import Action
@@ -33,6 +34,7 @@ from kds_device.ui.board_screen import BoardScreen
 from kds_device.ui.crisp import crisp_default_texture
 from kds_device.ui.heap import TRIM_EVERY_S, trim_heap
 from kds_device.ui.keys import KeyInput
+from kds_device.ui.screen_care_view import CareLayer
 from kds_device.ui.screens import Screens
 from kds_device.ui.sound import Sounds
 from kds_device.ui.status_view import (
@@ -79,6 +81,7 @@ class BoardApp(App):
         self.alarm = LinkAlarm(connection.offline_banner_s, connection.offline_alarm_s)
         self.screen: BoardScreen
         self.learn: Any = None  # the learn screen while it is open
+        self.care: CareLayer | None = None  # shift, dim, off, cleaning lock (on_start)
         self.first_frame_at: float | None = None
         self._events: list[Any] = []
         #: Orders to put on a fresh board at start, each with its age in seconds (the demo).
@@ -133,6 +136,7 @@ class BoardApp(App):
             Clock.schedule_interval(lambda _dt: trim_heap(), TRIM_EVERY_S),
         ]
         self.inbox.set_wake(trigger)
+        self._start_care()  # after the key bindings: its own is asked first
         try:
             from kds_device.adapters.watchdog import start_watchdog
 
@@ -140,7 +144,30 @@ class BoardApp(App):
         except ImportError:
             log.warning("watchdog module missing; systemd watchdog not fed")
 
+    def _start_care(self) -> None:
+        """The screen's care: a layer over the whole window, the gate of every input."""
+        display = self.device.display
+        care = CareLayer(
+            display.care,
+            self.core.now,
+            lambda: len(self.board.open_tickets()),
+            display_power(display.backlight),
+            self.tz,
+        )
+        care.status_bar, care.shift_target = self.screen.status_bar, self.root
+        care.attention = lambda: bool(self.screen.banner_text)  # offline: never dark
+        self.core.input_gate = care.gate
+        Window.add_widget(care)
+        Window.bind(on_key_down=care.on_key_down)
+        self.care = care
+
     def on_stop(self) -> None:
+        if self.care is not None:
+            self.care.close()
+            Window.unbind(on_key_down=self.care.on_key_down)
+            Window.remove_widget(self.care)
+            self.core.input_gate = lambda _action: True
+            self.care = None
         if self.gpio is not None:
             self.gpio.close()
             self.gpio = None
@@ -199,6 +226,8 @@ class BoardApp(App):
 
     def play(self, sound: str) -> None:
         self.sounds.play(sound)
+        if self.care is not None:  # a new order or an alert wakes the screen
+            self.care.order_came()
 
     def after_frame(self, callback: Callable[[], object]) -> None:
         """At the start of the next turn of the loop, once this turn's frame has flipped: a
@@ -236,6 +265,8 @@ class BoardApp(App):
     # ---- input --------------------------------------------------------------------------
 
     def _button(self, name: str) -> None:
+        if not self.core.input_gate(None):  # the cleaning lock, or the press that woke it
+            return
         if name == "page":
             self.core.page_button()
         elif name in ("late", "cancelled"):
@@ -273,6 +304,8 @@ class BoardApp(App):
     def tick(self, *_args: Any) -> None:
         """The once-a-second update (timers, status, banner); tests and the bench call it
         after moving their clock."""
+        if self.care is not None:
+            self.care.update()
         self.screen.tick(self.core.now())
         self.core.tick()
         sync_today(self)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kds_device.adapters.keymap import (
+    DEFAULT_KEY_HOLDS,
     KEYMAP_FILE,
     Gesture,
     KeyPressTracker,
@@ -39,8 +40,9 @@ class KeyInput:
         learned = (data_dir / KEYMAP_FILE) if data_dir else Path("/nonexistent") / KEYMAP_FILE
         keymap, origin = effective_keymap(config.keys, learned)
         log.info("key map: %s (%d keys)", origin, len(keymap))
+        holds = DEFAULT_KEY_HOLDS if origin == "default" else {}  # the keypad's hold keys
         self.tracker = KeyPressTracker(
-            keymap, hold_time_s=config.hold_time_s, chord_s=config.learn_chord_s
+            keymap, hold_time_s=config.hold_time_s, chord_s=config.learn_chord_s, holds=holds
         )
         self.perform = perform
         self.open_learn = open_learn

@@ -44,6 +44,7 @@ ACTION_TEXT: dict[Action, tuple[str, str]] = {
     Action.UNDO: ("UNDO", "bring back the last bumped ticket"),
     Action.PAGE_NEXT: ("PAGE NEXT", "show the next page"),
     Action.PAGE_PREVIOUS: ("PAGE BACK", "show the previous page"),
+    Action.CLEAN_LOCK: ("CLEANING LOCK", "touch and keys off for a while, to wipe the screen"),
     Action.ALL_DAY: ("ALL DAY", "show or hide the all-day counts"),
     Action.ACKNOWLEDGE: ("ACKNOWLEDGE CANCEL", "take a cancelled ticket away"),
     Action.CLEAR_ALL: ("CLEAR ALL CANCELS", "take every cancelled ticket away"),

@@ -173,7 +173,7 @@ def sync_today(app: Any) -> None:
     """Show the view while the core says it is open (refreshing its figures), the board when
     it is not. Called after every pass of the core and every tick."""
     core, manager = app.core, app.root
-    if manager is None:
+    if manager is None or core.learning:  # the learn screen has the window meanwhile
         return
     if not core.today_open:
         if manager.current == SCREEN_NAME:

@@ -9,6 +9,7 @@ import pytest
 
 from kds_device.adapters.key_learning import KeyLearner, Step
 from kds_device.adapters.keymap import (
+    DEFAULT_KEY_HOLDS,
     DEFAULT_KEYMAP,
     Gesture,
     KeyMap,
@@ -40,7 +41,9 @@ def test_key_names_follow_kivys_table_then_the_keys_character_then_the_code() ->
 
 def test_default_map_reaches_every_action_from_the_keypad_alone() -> None:
     keypad = KeyMap({k: a for k, a in DEFAULT_KEYMAP.bindings().items() if k.startswith("numpad")})
-    assert keypad.missing() == []
+    held = {a for k, a in DEFAULT_KEY_HOLDS.items() if k.startswith("numpad")}
+    assert set(keypad.missing()) <= held  # the keypad is full: the rest are holds
+    assert DEFAULT_KEY_HOLDS == {"numpaddecimal": Action.CLEAN_LOCK}
     assert DEFAULT_KEYMAP.missing() == []
     assert DEFAULT_KEYMAP.action_for("numpad5") is Action.BUMP
     assert DEFAULT_KEYMAP.action_for("numpadenter") is Action.BUMP
@@ -131,6 +134,25 @@ def test_destructive_actions_fire_only_after_being_held() -> None:
     assert keys.poll(22.0) == []  # once per hold
     assert keys.key_up("numpad9", 23.0) == []
     assert keys.hold_progress(23.0) == {}
+
+
+def test_a_hold_key_fires_its_own_action_on_a_short_press_and_its_hold_when_held() -> None:
+    keys = KeyPressTracker(DEFAULT_KEYMAP, hold_time_s=1.0, holds=DEFAULT_KEY_HOLDS)
+    own = DEFAULT_KEYMAP.action_for("numpaddecimal")
+    assert own is not None and own is not Action.CLEAN_LOCK
+    assert keys.key_down("numpaddecimal", 0.0) == []  # not yet: it may become a hold
+    assert keys.key_up("numpaddecimal", 0.3) == [own]  # released early: its own action
+    assert keys.key_down("numpaddecimal", 5.0) == []
+    assert keys.key_down("numpaddecimal", 5.5) == []  # auto-repeat
+    assert keys.poll(5.9) == []
+    assert keys.poll(6.0) == [Action.CLEAN_LOCK]
+    assert keys.poll(7.0) == []  # once per hold
+    assert keys.key_up("numpaddecimal", 7.5) == []  # and not its own action too
+    keys.key_down("numpaddecimal", 10.0)
+    assert keys.key_up("numpaddecimal", 11.2) == [Action.CLEAN_LOCK]  # no poll in between
+    assert keys.key_down("numpad5", 12.0) == [Action.BUMP]  # other keys as before
+    plain = KeyPressTracker(DEFAULT_KEYMAP)  # no holds (a learned or configured map)
+    assert plain.key_down("numpaddecimal", 0.0) == [own]
 
 
 def test_a_hold_counts_without_polling_when_the_key_comes_up() -> None:

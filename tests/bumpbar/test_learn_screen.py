@@ -201,7 +201,8 @@ def test_app_stopping_mid_walk_lets_go_of_the_keyboard(board_app: Any) -> None:
     assert len(Window.get_property_observers("on_key_down") or []) == before + 1
     board_app.stop()
     assert not screen.is_open
-    assert len(Window.get_property_observers("on_key_down") or []) == before - 1  # the app's own
+    # the app's own and its screen care's are gone too
+    assert len(Window.get_property_observers("on_key_down") or []) == before - 2
 
 
 def test_gpio_press_on_a_background_thread_changes_the_board_on_the_main_thread(

@@ -27,6 +27,7 @@ def test_core_tests_pass_with_kivy_blocked() -> None:
         "tests/core/test_board_core.py",
         "tests/core/test_pace_core.py",
         "tests/core/test_speed_core.py",
+        "tests/core/test_input_gate.py",
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "failed" not in result.stdout

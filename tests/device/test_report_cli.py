@@ -77,7 +77,11 @@ def test_cli_csv_equals_the_gateways_csv(
         "UTC",
     )
     assert printed.returncode == 0, printed.stderr
-    assert printed.stdout == gateway_csv(gateway, kitchen.device.token, since=yesterday, tz="UTC")
+    midnight = datetime.fromisoformat(yesterday).replace(tzinfo=UTC).timestamp()
+    assert printed.stdout == gateway_csv(
+        gateway, kitchen.device.token, since=str(int(midnight)), tz="UTC"
+    )
+    assert printed.stdout.splitlines()[-1].startswith("total,total,3,")
 
     table = _run(screen, "report", "--by", "channel", tz="UTC")
     assert table.returncode == 0, table.stderr

@@ -17,7 +17,6 @@ import pytest
 import requests
 
 from kds_device.domain.speed import speed_figures, speed_total, timelines_from_events
-from kds_device.domain.timestamps import format_timestamp
 from tests.fixtures.gateway import EnrolledDevice, GatewayProcess
 from tests.fixtures.speed_orders import serve_a_kitchen
 from tests.gateway.contract import Contract
@@ -92,32 +91,37 @@ def test_csv_form_and_since(api: GatewayProcess, loc: str, tmp_path: Path) -> No
         (datetime.now(UTC) - timedelta(minutes=2)).strftime("%H:00"),
     }
     assert sum(int(r["tickets"]) for r in rows[:-1]) == 3
-    later = format_timestamp(datetime.now(UTC) + timedelta(minutes=1))
+    later = str(int(time.time()) + 60)  # epoch seconds
     empty = report(api, kitchen.device, since=later).json()
     assert empty["rows"] == [] and empty["total"]["tickets"] == 0
-    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    yesterday = str(int(time.time()) - 86_400)
     assert report(api, kitchen.device, since=yesterday).json()["total"]["tickets"] == 3
+    assert report(api, kitchen.device, since="today", tz="UTC").json()["total"]["tickets"] == 3
 
 
 @pytest.mark.parametrize(
-    "params, reason",
+    "params, code, reason",
     [
-        ({"by": "weekday"}, "by must be one of"),
-        ({"since": "yesterday-ish"}, "since must be"),
-        ({"tz": "Mars/Olympus"}, "tz must be"),
-        ({"tz": "../../etc/passwd"}, "tz must be"),
-        ({"format": "xml"}, "format must be"),
-        ({"limit": "3"}, "unknown parameter"),
+        ({"by": "weekday"}, 400, "by must be one of"),
+        ({"since": "yesterday-ish"}, 400, "since must be"),
+        ({"since": "2026-11-30"}, 400, "since must be"),  # the CLI sends epoch seconds
+        ({"tz": "../../etc/passwd"}, 400, "tz must be"),
+        ({"tz": ""}, 400, "tz must be"),
+        ({"tz": "Mars/Olympus"}, 404, "no time zone 'Mars/Olympus'"),
+        ({"tz": "America"}, 404, "no time zone"),  # a directory of the zone database
+        ({"format": "xml"}, 400, "format must be"),
+        ({"limit": "3"}, 400, "unknown parameter"),
     ],
 )
-def test_bad_requests_get_a_clear_400(
-    shared_gateway: GatewayProcess, loc: str, params: dict[str, str], reason: str
+def test_bad_requests_get_a_clear_4xx(
+    shared_gateway: GatewayProcess, loc: str, params: dict[str, str], code: int, reason: str
 ) -> None:
     shared_gateway.register(loc)
     device = shared_gateway.enroll_device(loc)
     answer = report(shared_gateway, device, **params)
-    assert answer.status_code == 400
-    assert answer.json()["error"] == "bad_request" and reason in answer.json()["detail"]
+    assert answer.status_code == code
+    assert answer.json()["error"] == ("bad_request" if code == 400 else "unknown_zone")
+    assert reason in answer.json()["detail"]
 
 
 def test_a_report_needs_a_device_token(api: GatewayProcess) -> None:

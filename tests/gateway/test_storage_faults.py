@@ -12,12 +12,15 @@ Every answer is checked against the OpenAPI document.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import psutil
 import pytest
 import requests
 
@@ -331,3 +334,49 @@ def _survive(
         30,
         "every acknowledged status at Deliverect",
     )
+
+
+@pytest.mark.stores("sqlite")
+def test_a_worker_replaced_during_a_storage_fault_starts_and_the_gateway_stays_up(
+    fault: StorageFaultMaker,
+    make_gateway: Callable[..., GatewayProcess],
+    tmp_path_factory: pytest.TempPathFactory,
+    loc: str,
+) -> None:
+    """A worker dies mid-fault (a crash, the OOM killer, gunicorn's timeout): its replacement
+    must start, though it cannot write, and answer 503 until the fault passes. A replacement
+    that failed to start used to make gunicorn stop the whole gateway: every connection
+    refused, however short the fault."""
+    data = tmp_path_factory.mktemp("storage") / "data"
+    fault.prepare(data)
+    gateway = make_gateway(database=data / "gateway.db", settings=SETTINGS, wrapper=fault.wrapper())
+    try:
+        gateway.register(loc)
+        assert gateway.process is not None
+        fault.begin(gateway.db_path, gateway.process.pid)
+        try:
+            workers = psutil.Process(gateway.process.pid).children()
+            assert len(workers) == SETTINGS["server"]["workers"]
+            for worker in workers:  # both, one after the other: every worker is a new one
+                os.kill(worker.pid, signal.SIGKILL)
+                wait_until(
+                    lambda w=worker: not w.is_running() or w.status() == psutil.STATUS_ZOMBIE,
+                    10,
+                    "the worker gone",
+                )
+            wait_until(
+                lambda: len(psutil.Process(gateway.process.pid).children()) == len(workers),
+                20,
+                "gunicorn's replacements",
+            )
+            codes = [health(gateway).status_code for _ in range(8)]
+            assert gateway.process.poll() is None, gateway.log_text()[-2000:]
+            assert set(codes) <= {200, 503}, codes
+        finally:
+            fault.end()
+        wait_until(lambda: health(gateway).status_code == 200, RECOVERY_S, "health ok again")
+        order = OrderGenerator(seed=9, location=loc).order()
+        assert gateway.send_order(loc, order).status_code == 200
+        assert "Worker failed to boot" not in gateway.log_text()
+    finally:
+        gateway.stop()

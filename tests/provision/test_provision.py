@@ -246,6 +246,11 @@ def test_fresh_screen_is_installed_enrolled_and_a_second_run_changes_nothing(
         assert "kds" in group.gr_mem, f"kds is not in group {name}"
     assert mode_and_owner(DATA) == (0o750, "kds", "kds")
 
+    # The backlight: the video group may dim the panel and turn it off (screen care).
+    rule = Path("/etc/udev/rules.d/90-kds-backlight.rules")
+    assert mode_and_owner(rule) == (0o644, "root", "root")
+    assert 'SUBSYSTEM=="backlight"' in rule.read_text() and "chgrp video" in rule.read_text()
+
     # The app, installed (not linked to the checkout) with the Pi extras.
     assert os.access(VENV / "bin" / "kds-device", os.X_OK)
     found = subprocess.run(
