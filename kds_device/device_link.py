@@ -33,6 +33,9 @@ from kds_device.runtime.messages import Link, Message
 
 log = logging.getLogger(__name__)
 
+#: How long the heartbeat waits for the gateway's answer.
+HEARTBEAT_READ_S = 5.0
+
 
 def stored_last_seq(board_file: Path) -> int:
     """The last event seq the board committed (meta ``last_seq``): where the feeds resume."""
@@ -110,7 +113,10 @@ class DeviceLink:
         self._applied_seq: Callable[[], int] = lambda: self.cursor.value
         self._shown_role: Callable[[], Role] = self._known_role
         self.heartbeat = HeartbeatSender(
-            GatewayClient.for_enrollment(enrollment, self.credentials, clock=self.clock),
+            # a short read timeout: a beat is small, and a stuck one only delays the next
+            GatewayClient.for_enrollment(
+                enrollment, self.credentials, clock=self.clock, read_timeout_s=HEARTBEAT_READ_S
+            ),
             self.heartbeat_now,
             connection.heartbeat_s,
         )

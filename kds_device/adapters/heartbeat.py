@@ -73,8 +73,9 @@ class HeartbeatSender:
         self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop beating; a post in flight ends within the client's timeout."""
+    def stop(self, timeout_s: float = 2.0) -> None:
+        """Stop beating. A post in flight cannot be cut short by requests: the daemon thread
+        then ends when it returns (within the client's timeouts) and sends nothing more."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout_s)

@@ -119,6 +119,10 @@ class MqttFeed:
         self._stopping.set()
         self._client.disconnect()
         self._client.loop_stop()
+        # paho closes its wake-up socket pair only when the client is collected, and a client
+        # collected in a reference cycle (its callbacks are this feed's methods) may have its
+        # sockets finalized first: "unclosed socket" warnings. Closed here instead.
+        self._client._reset_sockets(sockpair_only=True)
 
     # ---- paho callbacks (network thread) ------------------------------------------------
 
