@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import requests
@@ -18,6 +19,7 @@ from tests.fixtures.admin import (
     login,
 )
 from tests.fixtures.gateway import GatewayProcess
+from tests.fixtures.storage_faults import Locked
 
 LOCATION = "loc-admin-1"
 
@@ -294,3 +296,43 @@ def test_every_page_on_both_stores(
         assert f'data-state="{state}"' in answer.text
     missing = web.post(f"{base}/screens/dev_nope/revoke", data={"csrf_token": token}, timeout=10)
     assert "No screen dev_nope" in missing.text
+
+
+def test_the_session_key_is_made_at_the_first_admin_request(
+    admin_gateway: GatewayProcess,
+) -> None:
+    """Not when a worker boots: a worker started during a storage fault must still start."""
+
+    def keys() -> int:
+        count = (
+            admin_gateway.db()
+            .read()
+            .execute("SELECT COUNT(*) FROM cursors WHERE name LIKE 'admin.session_key.%'")
+            .fetchone()[0]
+        )
+        return int(count)
+
+    assert admin_gateway.session.get(f"{admin_gateway.base_url}/api/v1/health").ok
+    assert keys() == 0
+    assert requests.get(f"{admin_gateway.base_url}/admin/login", timeout=10).status_code == 200
+    assert keys() == 4
+
+
+def test_a_storage_fault_before_the_first_admin_request_is_a_503(
+    make_gateway: Callable[..., GatewayProcess],
+) -> None:
+    """The key cannot be made while another process holds the database's write lock: the
+    admin page answers 503 (the gateway itself keeps running), then works once it is free."""
+    settings = {**admin_settings(), "database": {"busy_timeout_s": 0.5}}
+    gateway = make_gateway(settings=settings)
+    assert gateway.process is not None
+    fault = Locked()
+    fault.begin(Path(gateway.db_path), gateway.process.pid)
+    try:
+        answer = requests.get(f"{gateway.base_url}/admin/login", timeout=20)
+        assert answer.status_code == 503, answer.text
+        assert answer.headers.get("Retry-After")
+    finally:
+        fault.end()
+    web = login(gateway)
+    assert web.get(f"{gateway.base_url}/admin/", timeout=10).status_code == 200

@@ -109,10 +109,10 @@ def test_secure_cookie_over_https_and_one_generated_key(tmp_path: Path) -> None:
     other = open_store(DatabaseConfig(path=str(tmp_path / "g.db")))  # another worker
     try:
         app = Flask("t")
-        configure_session(app, config, db)
+        configure_session(app, config)
         assert app.config["SESSION_COOKIE_SECURE"] is True
         assert app.config["SESSION_COOKIE_SAMESITE"] == "Strict"
-        key = app.config["SECRET_KEY"]
+        key = session_key(config, db)
         assert len(key) == 64 and key == session_key(config, other)
     finally:
         db.close()

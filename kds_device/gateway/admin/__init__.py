@@ -20,6 +20,6 @@ views.blueprint.register_blueprint(auth_blueprint)
 
 def install_admin(app: Flask, found: Services) -> None:
     """Mount the admin page on the gateway's app (cookie settings, CSRF, the blueprint)."""
-    configure_session(app, found.config, found.journal.db)
+    configure_session(app, found.config)
     views.csrf.init_app(app)
     app.register_blueprint(views.blueprint, url_prefix="/admin")

@@ -17,13 +17,24 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, Flask, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Request,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.security import check_password_hash
 
 from kds_device.gateway.config import GatewayConfig
 from kds_device.gateway.http_util import error
 from kds_device.gateway.services import services
-from kds_device.gateway.storage import Store
+from kds_device.gateway.storage import StorageError, Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,12 +65,12 @@ def session_key(config: GatewayConfig, db: Store) -> str:
     return "".join(f"{values[name]:016x}" for name in KEY_CURSORS)
 
 
-def configure_session(app: Flask, config: GatewayConfig, db: Store) -> None:
+def configure_session(app: Flask, config: GatewayConfig) -> None:
     """Cookie settings: HttpOnly, SameSite=Strict, Secure when the gateway is reached over
-    HTTPS (its own certificate, or a ``https://`` public_base_url behind a proxy)."""
+    HTTPS (its own certificate, or a ``https://`` public_base_url behind a proxy). The key
+    comes with the first admin request (:func:`ensure_session_key`)."""
     https = bool(config.server.certfile) or config.public_base_url.startswith("https://")
-    if config.admin.password_hash:  # no key is made (or written) while the page is off
-        app.config["SECRET_KEY"] = session_key(config, db)
+    app.session_interface = AdminSessions()
     app.config.update(
         SESSION_COOKIE_NAME="kds_admin",
         SESSION_COOKIE_PATH="/admin",
@@ -73,6 +84,30 @@ def configure_session(app: Flask, config: GatewayConfig, db: Store) -> None:
         # carry bearer tokens and have no cookies to ride on).
         WTF_CSRF_CHECK_DEFAULT=False,
     )
+
+
+def ensure_session_key() -> None:
+    """The signing key, read (or made) at the first admin request rather than when a worker
+    boots: a worker started during a storage fault still starts (its admin requests get the
+    store's 503 until the fault passes), and a gateway without the page never writes one."""
+    app = current_app
+    if not app.config.get("SECRET_KEY"):
+        found = services()
+        app.config["SECRET_KEY"] = session_key(found.config, found.journal.db)
+
+
+class AdminSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, for ``/admin`` only (nothing else uses a session), with
+    the key fetched when the first one is opened."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if not request.path.startswith("/admin") or not enabled():
+            return None  # a null session: webhooks and the device API carry no cookie
+        try:
+            ensure_session_key()
+        except StorageError:
+            return None  # the admin guard asks again and answers 503
+        return super().open_session(app, request)
 
 
 def enabled() -> bool:

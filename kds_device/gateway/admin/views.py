@@ -56,6 +56,7 @@ def _guard() -> Any:
     refused = auth.refuse_when_disabled()
     if refused is not None:
         return refused
+    auth.ensure_session_key()
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         csrf.protect()  # a 400 with the reason (the app answers errors in JSON)
     return None
