@@ -166,9 +166,15 @@ def _fill(site: Site, db: Path, orders: int, seed: int, config: Path) -> None:
         site.status(screens[0]["token"], order_id, 70)
     site.webhook(f"/deliverect/{LOCATIONS[1][0]}/orders", {"orderId": "odd-1", "items": "none"})
     site.webhook(f"/deliverect/{LOCATIONS[1][0]}/orders", {"items": []}, refused=True)
-    site.heartbeat(screens[0]["token"], last_seq=orders // 2, cpu_temp_c=58.0)
+    with sqlite3.connect(db) as conn:  # where Soho's journal is: one screen caught up
+        head = int(
+            conn.execute(
+                "SELECT last_seq FROM locations WHERE id = ?", (LOCATIONS[0][0],)
+            ).fetchone()[0]
+        )
+    site.heartbeat(screens[0]["token"], last_seq=head, cpu_temp_c=58.0)
     site.heartbeat(
-        screens[1]["token"], link="http", bumps_waiting=2, last_seq=orders // 2 - 1, role="expo"
+        screens[1]["token"], link="http", bumps_waiting=2, last_seq=head - 2, role="expo"
     )
     subprocess.run(
         [str(GATEWAY_BIN), "--config", str(config), "devices", "revoke", screens[3]["deviceId"]],
