@@ -6,9 +6,11 @@ PY := $(VENV)/bin/python
 # tests start; mtdev: Kivy's touch input library; systemd: systemd-analyze verifies the units;
 # openssl: the site CA for the broker's TLS; fonts: the board's fallback fonts for names in
 # other scripts (deploy/provision.sh installs the same on a screen); postgresql: the gateway
-# tests run on both stores against a PostgreSQL 15 they start themselves.
+# tests run on both stores against a PostgreSQL 15 they start themselves; chromium and
+# chromium-driver: the admin page's browser tests drive Debian's headless chromium.
 APT_PACKAGES := xvfb xauth libgl1 libgl1-mesa-dri libegl1 libmtdev1 mosquitto mosquitto-clients systemd \
-	openssl fonts-noto-core fonts-noto-cjk fonts-symbola fonts-dejavu-core postgresql
+	openssl fonts-noto-core fonts-noto-cjk fonts-symbola fonts-dejavu-core postgresql \
+	chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test system venv lint bench screenshot clean

@@ -22,4 +22,5 @@ pytest_plugins = [
     "tests.fixtures.device",
     "tests.fixtures.board_app",
     "tests.fixtures.device_app",
+    "tests.fixtures.admin",
 ]

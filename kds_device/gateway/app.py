@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import BaseConverter
 
 from kds_device.gateway import device_api, report_api, webhooks
+from kds_device.gateway.admin import install_admin
 from kds_device.gateway.broker_accounts import BrokerAccounts
 from kds_device.gateway.config import GatewayConfig
 from kds_device.gateway.deliverect_client import DeliverectClient
@@ -164,6 +165,7 @@ def build_flask_app(found: Services) -> Flask:
     app.register_blueprint(webhooks.blueprint)
     app.register_blueprint(device_api.blueprint)
     app.register_blueprint(report_api.blueprint)
+    install_admin(app, found)
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(problem: RequestEntityTooLarge) -> tuple[Response, int]:

@@ -76,8 +76,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     show.add_argument("--location", required=True, help="Deliverect location id")
 
+    admin = commands.add_parser("admin", help="the operator's admin page (/admin)")
+    admin_commands = admin.add_subparsers(dest="action", required=True)
+    admin_commands.add_parser(
+        "hash-password",
+        help="read a password on stdin, print its hash for [admin] password_hash",
+    )
+
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
+    if args.command == "admin":  # needs no config: the hash goes into it
+        return _hash_password()
     try:
         config = load_gateway_config(args.config)
     except ConfigError as problem:
@@ -116,6 +125,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _kept(config, args.command, args.limit, args.show)
     parser.error(f"unknown command {args.command}")
     return 2
+
+
+def _hash_password() -> int:
+    """The first line of stdin (asked for on a terminal), hashed with werkzeug's default."""
+    import getpass
+
+    from werkzeug.security import generate_password_hash
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("admin password: ")
+        if getpass.getpass("again: ") != password:
+            print("kds-gateway: the two passwords differ", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 10:
+        print("kds-gateway: use a password of at least 10 characters", file=sys.stderr)
+        return 2
+    print(generate_password_hash(password))
+    return 0
 
 
 def _enroll_code(config: GatewayConfig, location: str, ttl_min: float | None) -> int:

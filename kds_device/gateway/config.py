@@ -146,6 +146,19 @@ class StationsConfig:
 
 
 @dataclass
+class AdminConfig:
+    """The operator's admin page under ``/admin`` (docs/admin.md)."""
+
+    # werkzeug.security hash of the operator's password (``kds-gateway admin hash-password``);
+    # "" = the admin page is disabled (404 with the reason).
+    password_hash: str = ""
+    # Signs the session cookie; "" = one generated once and kept in the database, so every
+    # worker and host agrees.
+    secret_key: str = ""
+    session_hours: float = 12.0  # a login lasts this long
+
+
+@dataclass
 class GatewayConfig:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -155,6 +168,7 @@ class GatewayConfig:
     enrollment: EnrollmentConfig = field(default_factory=EnrollmentConfig)
     stations: StationsConfig = field(default_factory=StationsConfig)
     devices: DevicesConfig = field(default_factory=DevicesConfig)
+    admin: AdminConfig = field(default_factory=AdminConfig)
     source: Path | None = None
 
     @property
@@ -171,6 +185,7 @@ SECTIONS = (
     "enrollment",
     "stations",
     "devices",
+    "admin",
 )
 
 
@@ -275,6 +290,18 @@ def _validate(config: GatewayConfig) -> list[str]:
     if not config.devices.offline_after_s > 0:
         problems.append("devices.offline_after_s must be more than 0")
     problems.extend(_stations_problems(config.stations))
+    problems.extend(_admin_problems(config.admin))
+    return problems
+
+
+def _admin_problems(admin: AdminConfig) -> list[str]:
+    problems = []
+    if admin.password_hash and not admin.password_hash.startswith(("scrypt:", "pbkdf2:")):
+        problems.append("admin.password_hash must be a hash from `kds-gateway admin hash-password`")
+    if admin.secret_key and len(admin.secret_key) < 32:
+        problems.append("admin.secret_key must be at least 32 characters")
+    if admin.session_hours <= 0:
+        problems.append("admin.session_hours must be positive")
     return problems
 
 
