@@ -18,8 +18,10 @@ from kds_device.device_link import DeviceLink
 from kds_device.domain.clock import Instant
 from kds_device.domain.roles import Role
 from kds_device.domain.ticket import StatusChange
+from kds_device.gateway.config import DatabaseConfig
 from kds_device.gateway.device_status import DeviceStatus
 from kds_device.gateway.devices import Devices
+from kds_device.gateway.pruner import prune
 from kds_device.runtime.board_core import BoardCore
 from kds_device.runtime.messages import Link
 from kds_device.runtime.shown_delays import ShownDelays
@@ -264,6 +266,12 @@ def test_a_screen_that_shows_orders_reports_their_delays(
         assert status is not None and status.clock_synced is False
         assert fourth not in shown_rows(gateway, device_id)
         assert core.shown.pending() == () and core.shown.skipped >= 1
+
+        # Kept as long as the other records, then pruned with them.
+        assert prune(gateway.db(), DatabaseConfig(), now=time.time())["shown_delays"] == 0
+        assert len(shown_rows(gateway, device_id)) == 3
+        later = prune(gateway.db(), DatabaseConfig(prune_after_h=48), now=time.time() + 49 * 3600)
+        assert later["shown_delays"] == 3 and shown_rows(gateway, device_id) == {}
     finally:
         link.stop()
         core.close()
