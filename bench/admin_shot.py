@@ -5,8 +5,10 @@ Starts a real ``kds-gateway serve`` on a throwaway SQLite file, registers two lo
 enrolls four screens (two sending heartbeats, one never heard from, one revoked) and sends the
 simulator's orders through the signed webhook. So the chart has some history to show, each
 demo order's journal time is then moved back into the last six hours (in this throwaway
-database only; ``_created`` is set to match, a second or two earlier). Logs in through the
-form like an operator and saves the pictures. Last line: one JSON object.
+database only; ``_created`` is set to match, a second or two earlier), and the two Soho
+screens report an order-to-screen delay for each of Soho's orders in their heartbeats
+(``shown_ms``, demo figures: these screens are HTTP clients here, not boards). Logs in through
+the form like an operator and saves the pictures. Last line: one JSON object.
 Usage: ``python bench/admin_shot.py [--orders 90] [--seed 7] [--out docs]``.
 """
 
@@ -172,10 +174,29 @@ def _fill(site: Site, db: Path, orders: int, seed: int, config: Path) -> None:
                 "SELECT last_seq FROM locations WHERE id = ?", (LOCATIONS[0][0],)
             ).fetchone()[0]
         )
-    site.heartbeat(screens[0]["token"], last_seq=head, cpu_temp_c=58.0)
-    site.heartbeat(
-        screens[1]["token"], link="http", bumps_waiting=2, last_seq=head - 2, role="expo"
-    )
+        shown = [
+            int(row[0])
+            for row in conn.execute(
+                "SELECT seq FROM events WHERE location_id = ? AND type = 'order.received'"
+                " ORDER BY seq",
+                (LOCATIONS[0][0],),
+            )
+        ]
+    # Both Soho screens report their order-to-screen delays through the heartbeat, 100 at
+    # most a beat, as a board does (demo figures: MQTT tens of ms, the long-poll a little more).
+    for token, fields, spread in (
+        (screens[0]["token"], {"last_seq": head, "cpu_temp_c": 58.0}, (40, 260)),
+        (
+            screens[1]["token"],
+            {"link": "http", "bumps_waiting": 2, "last_seq": head - 2, "role": "expo"},
+            (90, 650),
+        ),
+    ):
+        samples = [
+            {"seq": seq, "ms": round(rnd.triangular(*spread, spread[0] * 2))} for seq in shown
+        ]
+        for start in range(0, len(samples), 100):
+            site.heartbeat(token, shown_ms=samples[start : start + 100], **fields)
     subprocess.run(
         [str(GATEWAY_BIN), "--config", str(config), "devices", "revoke", screens[3]["deviceId"]],
         capture_output=True,

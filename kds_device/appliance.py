@@ -104,7 +104,7 @@ def _run_board(
     app = build_board_app(config, inbox, link.outbox, data_dir=directory, now=link.clock.now)
     app.clock_note = link.clock.note
     core = app.core  # the heartbeat reports what the board applied and shows
-    link.report_board(lambda: core.last_seq, lambda: core.board.role)
+    link.report_board(lambda: core.last_seq, lambda: core.board.role, core.shown)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %d: stopping", signum)

@@ -30,6 +30,7 @@ from kds_device.domain.heartbeat import Heartbeat
 from kds_device.domain.roles import Role
 from kds_device.runtime.inbox import Inbox
 from kds_device.runtime.messages import Link, Message
+from kds_device.runtime.shown_delays import ShownDelays
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ class DeviceLink:
         #: is wired, what the feeds handed over and the role the gateway named.
         self._applied_seq: Callable[[], int] = lambda: self.cursor.value
         self._shown_role: Callable[[], Role] = self._known_role
+        self._shown: ShownDelays | None = None
         self.heartbeat = HeartbeatSender(
             # a short read timeout: a beat is small, and a stuck one only delays the next
             GatewayClient.for_enrollment(
@@ -119,6 +121,7 @@ class DeviceLink:
             ),
             self.heartbeat_now,
             connection.heartbeat_s,
+            taken=self._beat_taken,
         )
         self._started: list[str] = []
 
@@ -136,16 +139,31 @@ class DeviceLink:
         self.heartbeat.start()
         self._started.append("heartbeat")
 
-    def report_board(self, applied_seq: Callable[[], int], role: Callable[[], Role]) -> None:
-        """Let the heartbeat report the board's own last applied event and role (called by
-        the app once the board exists; both are read from the heartbeat's thread)."""
+    def report_board(
+        self,
+        applied_seq: Callable[[], int],
+        role: Callable[[], Role],
+        shown: ShownDelays | None = None,
+    ) -> None:
+        """Let the heartbeat report the board's own last applied event and role, and the
+        order-to-screen delays it noted (called by the app once the board exists; all are read
+        from the heartbeat's thread)."""
         self._applied_seq = applied_seq
         self._shown_role = role
+        self._shown = shown
 
     def heartbeat_now(self) -> Heartbeat:
         """This screen's state for the gateway (read on the heartbeat's thread)."""
         role = self._shown_role()
         link = {Link.LIVE_MQTT: "mqtt", Link.LIVE_HTTP: "http"}.get(self.monitor.link, "offline")
+        synced = self.clock.synced(time.monotonic())
+        shown: tuple[tuple[int, int], ...] = ()
+        if self._shown is not None:
+            if synced is True:
+                shown = self._shown.pending()
+            elif synced is False and self._shown.discard():  # a wrong clock measures nothing
+                log.info("order-to-screen delays dropped: the clock is not right")
+            # None (nothing can tell yet): they wait, bounded, for a later beat
         return Heartbeat(
             version=__version__,
             role=role.kind.value,
@@ -153,9 +171,14 @@ class DeviceLink:
             link=link,
             bumps_waiting=self.outbox.pending,
             last_seq=max(0, self._applied_seq()),
-            clock_synced=self.clock.synced(time.monotonic()),
+            clock_synced=synced,
             cpu_temp_c=cpu_temperature(self._thermal_root),
+            shown_ms=shown,
         )
+
+    def _beat_taken(self, beat: Heartbeat) -> None:
+        if self._shown is not None and beat.shown_ms:
+            self._shown.sent(beat.shown_ms)
 
     def _known_role(self) -> Role:
         if self.roles.role is not None:

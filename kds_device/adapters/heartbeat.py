@@ -5,8 +5,8 @@ last event applied, whether the clock is right, the CPU temperature.
 The state is read through a callable on the worker thread (cheap reads: the link monitor, the
 outbox's count, the clock check). A failed post is logged at debug and simply retried at the
 next beat: the heartbeat is for the operator, it never holds up the board, the poller or the
-bumps, and it keeps no queue. ``kds-gateway devices list`` shows a screen silent for more than
-a minute as OFFLINE.
+bumps, and it keeps no queue (the delays wait, bounded, in the board's ``ShownDelays``).
+``kds-gateway devices list`` shows a screen silent for more than a minute as OFFLINE.
 """
 
 from __future__ import annotations
@@ -58,10 +58,16 @@ class HeartbeatSender:
     """Posts ``report()`` every ``every_s`` seconds on its own thread until :meth:`stop`."""
 
     def __init__(
-        self, client: GatewayClient, report: Callable[[], Heartbeat], every_s: float = 5.0
+        self,
+        client: GatewayClient,
+        report: Callable[[], Heartbeat],
+        every_s: float = 5.0,
+        taken: Callable[[Heartbeat], None] | None = None,
     ) -> None:
         self._client = client
         self._report = report
+        #: Told of each heartbeat the gateway took (the delays it carried can be forgotten).
+        self._taken = taken or (lambda _beat: None)
         self.every_s = max(0.2, every_s)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -96,6 +102,7 @@ class HeartbeatSender:
             log.exception("heartbeat: unexpected error")
             return False
         self.sent += 1
+        self._taken(beat)
         return True
 
     def _run(self) -> None:

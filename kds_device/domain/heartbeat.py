@@ -3,6 +3,12 @@
 The body of ``POST /api/v1/heartbeat`` (gateway/openapi.yml), built by the device's
 :mod:`~kds_device.adapters.heartbeat` sender and read by the gateway with :func:`read_heartbeat`,
 which refuses anything else with a reason (the gateway answers 400 with it).
+
+``shown_ms`` carries the screen's order-to-screen delays: for each ``order.received`` event
+the board applied, ``{"seq": seq, "ms": ms}`` with ms = the screen's wall clock when it applied
+the event minus the journal time the gateway stamped on it (:func:`shown_delay_ms`). A screen
+whose clock is not right sends none; a delay below 0 or above an hour is a wrong clock, not a
+delay.
 """
 
 from __future__ import annotations
@@ -11,7 +17,10 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from kds_device.domain.timestamps import parse_timestamp
 
 #: How the screen hears of orders now: the broker, HTTP long-poll, or not at all.
 LINKS = ("mqtt", "http", "offline")
@@ -26,6 +35,10 @@ MAX_BUMPS = 2**31 - 1
 MAX_SEQ = 2**63 - 1
 #: A CPU temperature outside this range is not a reading (a broken sensor, a typo).
 TEMP_RANGE_C = (-100.0, 200.0)
+#: At most this many ``{seq, ms}`` delay samples in one heartbeat (a screen keeps no more).
+MAX_SHOWN = 100
+#: A delay above an hour says the clocks disagree, not how fast the screen is.
+MAX_SHOWN_MS = 3_600_000
 
 
 @dataclass(frozen=True)
@@ -38,9 +51,11 @@ class Heartbeat:
     last_seq: int
     clock_synced: bool | None = None
     cpu_temp_c: float | None = None
+    #: ``(seq, ms)``: how long after the journal wrote an ``order.received`` the board applied it.
+    shown_ms: tuple[tuple[int, int], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "version": self.version,
             "role": self.role,
             "stations": list(self.stations),
@@ -50,6 +65,22 @@ class Heartbeat:
             "clock_synced": self.clock_synced,
             "cpu_temp_c": self.cpu_temp_c,
         }
+        if self.shown_ms:
+            body["shown_ms"] = [{"seq": seq, "ms": ms} for seq, ms in self.shown_ms]
+        return body
+
+
+def shown_delay_ms(journaled: str, applied: datetime) -> int | None:
+    """Milliseconds from ``journaled`` (an event's ``at``) to ``applied`` (aware); None when
+    the journal time is unreadable or the delay is negative or over an hour (a wrong clock)."""
+    try:
+        stamp = parse_timestamp(journaled)
+    except ValueError:
+        return None
+    if stamp is None:
+        return None
+    ms = round((applied - stamp).total_seconds() * 1000)
+    return ms if 0 <= ms <= MAX_SHOWN_MS else None
 
 
 def read_heartbeat(raw: object) -> Heartbeat:
@@ -79,7 +110,25 @@ def read_heartbeat(raw: object) -> Heartbeat:
         last_seq=_count(raw.get("last_seq"), "last_seq", MAX_SEQ),
         clock_synced=clock,
         cpu_temp_c=_temperature(raw.get("cpu_temp_c")),
+        shown_ms=_shown(raw.get("shown_ms")),
     )
+
+
+def _shown(value: object) -> tuple[tuple[int, int], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > MAX_SHOWN:
+        raise ValueError(f"shown_ms must be a list of at most {MAX_SHOWN} {{seq, ms}} objects")
+    found: dict[int, int] = {}
+    for sample in value:
+        if not isinstance(sample, Mapping):
+            raise ValueError(f"shown_ms: {str(sample)[:40]} is not a {{seq, ms}} object")
+        seq = _count(sample.get("seq"), "shown_ms seq", MAX_SEQ)
+        ms = _count(sample.get("ms"), "shown_ms ms", MAX_SHOWN_MS)
+        if seq < 1:
+            raise ValueError(f"shown_ms seq must be an integer from 1 to {MAX_SEQ}")
+        found.setdefault(seq, ms)  # a seq twice: the first counts
+    return tuple(found.items())
 
 
 def _stations(value: object) -> tuple[str, ...]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _SCHEMA_V1 = """
 CREATE TABLE locations (
@@ -176,4 +176,25 @@ CREATE TABLE heartbeats (
 CREATE INDEX heartbeats_by_location ON heartbeats (location_id);
 """
 
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5}
+# v6: order-to-screen delays the screens report in their heartbeats (``shown_ms``): one row per
+# screen and event, ``at`` the journal time of the ``order.received`` (gateway/heartbeats.py).
+_SCHEMA_V6 = """
+CREATE TABLE shown_delays (
+    device_id TEXT NOT NULL,
+    location_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    at REAL NOT NULL,
+    ms INTEGER NOT NULL,
+    PRIMARY KEY (device_id, seq)
+);
+CREATE INDEX shown_delays_by_at ON shown_delays (at);
+"""
+
+MIGRATIONS = {
+    1: _SCHEMA_V1,
+    2: _SCHEMA_V2,
+    3: _SCHEMA_V3,
+    4: _SCHEMA_V4,
+    5: _SCHEMA_V5,
+    6: _SCHEMA_V6,
+}

@@ -1,4 +1,5 @@
-"""Each screen's latest heartbeat, kept in the ``heartbeats`` table (one row per screen).
+"""Each screen's latest heartbeat, kept in the ``heartbeats`` table (one row per screen), and
+the order-to-screen delays heartbeats carry (``shown_delays``, one row per screen and event).
 
 A heartbeat replaces the screen's row; a revocation marks it ``revoked`` (the ``devices`` row
 is deleted), so the operator sees a revoked screen go rather than vanish. The pruner deletes
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 
+from kds_device.domain.events import EventType
 from kds_device.domain.heartbeat import Heartbeat
 from kds_device.gateway.device_status import DeviceStatus
 from kds_device.gateway.devices import Device, role_of
@@ -52,7 +54,47 @@ def record(db: Store, device: Device, beat: Heartbeat, now: float) -> None:
             values,
         )
 
-    db.run(upsert)  # shares a commit with other writes of the moment; safe to run again
+    def upsert_all(conn: Transaction) -> None:
+        upsert(conn)
+        if beat.shown_ms:
+            _keep_delays(conn, device, beat.shown_ms)
+
+    db.run(upsert_all)  # shares a commit with other writes of the moment; safe to run again
+
+
+def _keep_delays(conn: Transaction, device: Device, samples: tuple[tuple[int, int], ...]) -> None:
+    """Keep the screen's order-to-screen delays, each at its ``order.received``'s journal
+    time; one row per screen and seq (a retried heartbeat adds nothing). A seq that is no
+    order received at the screen's location (pruned already, or a confused screen) is left out
+    and logged: the rest of the heartbeat still counts."""
+    seqs = [seq for seq, _ms in samples]
+    marks = ", ".join("?" for _ in seqs)
+    rows = conn.execute(
+        f"SELECT seq, created FROM events WHERE location_id = ? AND type = ? AND seq IN ({marks})",
+        (device.location_id, EventType.ORDER_RECEIVED.value, *seqs),
+    ).fetchall()
+    journaled = {int(r["seq"]): float(r["created"]) for r in rows}
+    unknown = [seq for seq in seqs if seq not in journaled]
+    if unknown:
+        log.warning(
+            "screen %s reported delays for seq %s, no order received at %s; left out",
+            device.id,
+            ",".join(map(str, unknown[:10])),
+            device.location_id,
+        )
+    for seq, ms in samples:
+        if seq in journaled:
+            conn.execute(
+                "INSERT INTO shown_delays (device_id, location_id, seq, at, ms)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (device_id, seq) DO NOTHING",
+                (device.id, device.location_id, seq, journaled[seq], ms),
+            )
+
+
+def delays_since(db: Store, since: float) -> list[tuple[float, int]]:
+    """(journal time, ms) of every order-to-screen delay reported for orders journaled since."""
+    rows = db.read().execute("SELECT at, ms FROM shown_delays WHERE at >= ? ORDER BY at", (since,))
+    return [(float(r["at"]), int(r["ms"])) for r in rows]
 
 
 def mark_revoked(conn: Transaction, device: Device, now: float) -> None:

@@ -8,7 +8,7 @@ shared. ``events.xid`` is the writing transaction's id: the MQTT publisher hands
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _SCHEMA_V1 = """
 CREATE TABLE locations (
@@ -172,4 +172,24 @@ CREATE TABLE heartbeats (
 CREATE INDEX heartbeats_by_location ON heartbeats (location_id)
 """
 
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5}
+#: As SQLite's version 6: the order-to-screen delays the screens report.
+_SCHEMA_V6 = """
+CREATE TABLE shown_delays (
+    device_id TEXT NOT NULL,
+    location_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    at DOUBLE PRECISION NOT NULL,
+    ms INTEGER NOT NULL,
+    PRIMARY KEY (device_id, seq)
+);
+CREATE INDEX shown_delays_by_at ON shown_delays (at)
+"""
+
+MIGRATIONS = {
+    1: _SCHEMA_V1,
+    2: _SCHEMA_V2,
+    3: _SCHEMA_V3,
+    4: _SCHEMA_V4,
+    5: _SCHEMA_V5,
+    6: _SCHEMA_V6,
+}

@@ -58,6 +58,9 @@ def prune(db: Store, config: DatabaseConfig, now: float | None = None) -> dict[s
         counts["revoked_screens"] = conn.execute(
             "DELETE FROM heartbeats WHERE revoked IS NOT NULL AND revoked < :finished", cutoff
         ).rowcount
+        counts["shown_delays"] = conn.execute(
+            "DELETE FROM shown_delays WHERE at < :finished", cutoff
+        ).rowcount
     return counts
 
 

@@ -30,6 +30,7 @@ from kds_device.domain.actions import Action, apply_action
 from kds_device.domain.attention import elsewhere
 from kds_device.domain.board import PAGE_CHANGED, Alert, Board, Outcome
 from kds_device.domain.clock import Instant
+from kds_device.domain.events import EventType
 from kds_device.domain.order import Cancel, parse_webhook
 from kds_device.domain.roles import Role
 from kds_device.runtime.event_order import EventOrder
@@ -45,6 +46,7 @@ from kds_device.runtime.messages import (
     RoleChanged,
     StatusSink,
 )
+from kds_device.runtime.shown_delays import ShownDelays
 from kds_device.runtime.speed_log import SpeedLog
 
 log = logging.getLogger(__name__)
@@ -163,6 +165,8 @@ class BoardCore:
         self._save_pending = False
         #: Speed of service (the "Today" view): timelines kept as events apply.
         self.speed = SpeedLog()
+        #: Order-to-screen delays for the heartbeat (each seq is applied once, in order).
+        self.shown = ShownDelays()
         self.today_open = False
         self.today_by = "hour"
 
@@ -253,6 +257,8 @@ class BoardCore:
                 try:
                     outcome.merge(self.board.apply_event(event, now))
                     self.speed.event(event)
+                    if event.type == EventType.ORDER_RECEIVED:
+                        self.shown.note(event.seq, event.at, now.wall)
                 except Exception:
                     log.exception("event %s (%s) cannot be applied; skipped", event.seq, event.type)
             return outcome

@@ -336,3 +336,28 @@ def test_a_storage_fault_before_the_first_admin_request_is_a_503(
         fault.end()
     web = login(gateway)
     assert web.get(f"{gateway.base_url}/admin/", timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_the_chart_shows_the_median_of_the_screens_delays(
+    engine: str, make_gateway: Callable[..., GatewayProcess], request: pytest.FixtureRequest
+) -> None:
+    database = None
+    if engine == "postgresql":
+        database = request.getfixturevalue("postgres").create_database()
+    gateway = make_gateway(settings=admin_settings(), database=database)
+    gateway.register(LOCATION)
+    screens = [gateway.enroll_device(LOCATION, name=f"Screen {i}") for i in range(3)]
+    for number in (1, 2):
+        order = {"orderId": f"chart-{number}", "items": [{"name": "Fries", "quantity": 1}]}
+        assert gateway.send_order(LOCATION, order).status_code == 200
+    first = gateway.journal().events_after(LOCATION, 0)[0].seq
+    for screen, ms in zip(screens, (100, 900, 250), strict=True):
+        heartbeat(gateway, screen, last_seq=first, shown_ms=[{"seq": first, "ms": ms}])
+    page = login(gateway).get(f"{gateway.base_url}/admin/", timeout=20)
+    assert page.status_code == 200
+    assert "2 order(s), 3 delay(s) reported by the screens" in page.text
+    # one bucket has the first order's three delays: the line's point is their median
+    assert page.text.count('class="dot"') == 1
+    assert "median 250 ms to the screens" in page.text
+    assert ">300 ms<" in page.text  # the delay axis: 250 rounded up

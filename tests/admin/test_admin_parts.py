@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from werkzeug.security import check_password_hash
 
-from kds_device.domain.timestamps import format_timestamp
 from kds_device.gateway.admin import chart
 from kds_device.gateway.admin.auth import configure_session, session_key
 from kds_device.gateway.config import ConfigError, DatabaseConfig, load_gateway_config
@@ -22,33 +20,33 @@ GATEWAY_BIN = Path(sys.executable).with_name("kds-gateway")
 NOW = 1_780_000_200.0  # a bucket boundary plus 200 s
 
 
-def _stamp(epoch: float) -> str:
-    return format_timestamp(datetime.fromtimestamp(epoch, tz=UTC))
-
-
-def test_buckets_count_orders_and_median_delay() -> None:
+def test_buckets_count_orders_and_the_median_order_to_screen_delay() -> None:
     size = 15 * 60
     this = NOW // size * size
-    received = [
-        (this + 10, _stamp(this + 10 - 2.0)),  # 2 s after Deliverect made it
-        (this + 20, _stamp(this + 20 - 4.0)),
-        (this + 30, _stamp(this + 30 - 9.0)),
-        (this - size + 5, None),  # the bucket before: no _created, counted, no delay
-        (this - 7 * 3600, _stamp(this - 7 * 3600)),  # older than the span: left out
-        (this + 40, _stamp(this + 40 - 7200.0)),  # a clock two hours off: no delay sample
+    received = [this + 10, this + 20, this + 30, this - size + 5, this - 7 * 3600]
+    shown = [
+        (this + 10, 120),  # two screens showed the first order
+        (this + 10, 400),
+        (this + 20, 90),
+        (this + 30, 1500),  # the median of 90, 120, 400, 1500 is 260
+        (this - 7 * 3600, 5),  # older than the span: left out
     ]
-    rows = chart.buckets(received, NOW, hours=6, bucket_min=15)
+    rows = chart.buckets(received, shown, NOW, hours=6, bucket_min=15)
     assert len(rows) == 24
     assert rows[-1].start == this and rows[-2].start == this - size
-    assert rows[-1].orders == 4 and rows[-1].median_delay_s == pytest.approx(4.0)
-    assert rows[-2].orders == 1 and rows[-2].median_delay_s is None
-    assert sum(r.orders for r in rows) == 5
+    assert rows[-1].orders == 3 and rows[-1].median_shown_ms == pytest.approx(260.0)
+    assert rows[-2].orders == 1 and rows[-2].median_shown_ms is None  # no screen reported it
+    assert sum(r.orders for r in rows) == 4
+    odd = chart.buckets(
+        [this + 10], [(this + 10, 70), (this + 11, 30), (this + 12, 50)], NOW, 6, 15
+    )
+    assert odd[-1].median_shown_ms == 50
 
 
 def test_svg_draws_bars_and_the_delay_line_escaped() -> None:
     rows = [
         chart.Bucket(NOW + i * 900, orders, delay)
-        for i, (orders, delay) in enumerate([(3, 1.5), (0, None), (7, 2.5)])
+        for i, (orders, delay) in enumerate([(3, 150.0), (0, None), (7, 2400.0)])
     ]
     drawn = chart.svg(rows, "<zone>")
     assert drawn.startswith("<svg") and drawn.endswith("</svg>")
@@ -59,6 +57,8 @@ def test_svg_draws_bars_and_the_delay_line_escaped() -> None:
     assert joined.count("<polyline") == 1 and joined.count('class="dot"') == 3
     assert "&lt;zone&gt;" in drawn and "<zone>" not in drawn
     assert ">10<" in drawn  # the orders axis rounds 7 up to 10
+    assert ">5000 ms<" in drawn and ">2500 ms<" in drawn  # the delay axis rounds 2400 up
+    assert "median 2400 ms to the screens" in drawn
 
 
 def test_hash_password_command() -> None:

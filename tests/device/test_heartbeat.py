@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +13,18 @@ import pytest
 
 from kds_device import __version__
 from kds_device.adapters.heartbeat import cpu_temperature
-from kds_device.config import ConnectionConfig, config_from_mapping
+from kds_device.config import ConnectionConfig, DeviceConfig, config_from_mapping
 from kds_device.device_link import DeviceLink
+from kds_device.domain.clock import Instant
 from kds_device.domain.roles import Role
 from kds_device.domain.ticket import StatusChange
+from kds_device.gateway.config import DatabaseConfig
 from kds_device.gateway.device_status import DeviceStatus
 from kds_device.gateway.devices import Devices
+from kds_device.gateway.pruner import prune
+from kds_device.runtime.board_core import BoardCore
 from kds_device.runtime.messages import Link
+from kds_device.runtime.shown_delays import ShownDelays
 from kds_device.sim.orders import OrderGenerator
 from tests.fixtures.device import InboxRecorder, identity_of
 from tests.fixtures.gateway import GatewayProcess
@@ -191,6 +197,101 @@ def test_a_revoked_screens_heartbeat_is_refused(
     status = status_of(gateway, device_id)
     assert status is not None and status.revoked and not status.online(time.time())
     assert " REVOKED " in listed(gateway, device_id)
+
+
+class _NoSink:
+    def submit(self, change: object) -> None:
+        raise AssertionError(f"the screen sent {change}")
+
+
+def shown_rows(gateway: GatewayProcess, device_id: str) -> dict[int, tuple[float, int]]:
+    rows = (
+        gateway.db()
+        .read()
+        .execute("SELECT seq, at, ms FROM shown_delays WHERE device_id = ?", (device_id,))
+    )
+    return {int(r["seq"]): (float(r["at"]), int(r["ms"])) for r in rows}
+
+
+def test_a_screen_that_shows_orders_reports_their_delays(
+    site: Callable[..., GatewayProcess],
+    mosquitto: Mosquitto,
+    device_dir: Path,
+    thermal: Path,
+    tmp_path: Path,
+) -> None:
+    gateway = site(mqtt=mosquitto)
+    core = BoardCore(
+        DeviceConfig(), _NoSink(), lambda: Instant(datetime.now(UTC), time.monotonic())
+    )
+    core.open_store(tmp_path / "board")
+    identity = identity_of(gateway, gateway.enroll_device(LOCATION, name="Pass screen"))
+    connection = ConnectionConfig(poll_wait_s=5, heartbeat_s=BEAT_S)
+    link = DeviceLink(identity, device_dir, core.inbox, connection, 0, thermal_root=thermal)
+    link.report_board(lambda: core.last_seq, lambda: core.board.role, core.shown)
+    device_id = link.enrollment.device_id
+    link.start()
+    try:
+        orders = OrderGenerator(seed=31, location=LOCATION)
+        for _ in range(3):
+            assert gateway.send_order(LOCATION, orders.order()).status_code == 200
+        journal = gateway.journal().events_after(LOCATION, 0)
+        received = {e.seq: e for e in journal if e.type == "order.received"}
+        assert len(received) == 3
+        last = max(received)
+        # the app's main loop: apply what the feeds hand over
+        wait_until(lambda: core.drain() or core.last_seq >= last, 20, "the orders applied")
+        assert len(core.board.open_tickets()) == 3
+        kept = wait_until(
+            lambda: (rows := shown_rows(gateway, device_id)) and len(rows) == 3 and rows,
+            20,
+            "three delays at the gateway",
+        )
+        assert set(kept) == set(received)
+        for seq, (at, ms) in kept.items():
+            journaled = datetime.fromisoformat(received[seq].at.replace("Z", "+00:00"))
+            assert at == pytest.approx(journaled.timestamp(), abs=0.001)  # the journal time
+            assert 0 <= ms < 20_000  # measured on this machine: applied after journaled
+        wait_until(lambda: core.shown.pending() == (), 10, "the delays forgotten once taken")
+
+        # A clock that is wrong measures nothing: no delay is sent, the order still shows.
+        link.clock.tolerance_s = -1.0  # no offset is within it: the clock reads as wrong
+        assert gateway.send_order(LOCATION, orders.order()).status_code == 200
+        wrong = gateway.journal().events_after(LOCATION, last)
+        fourth = max(e.seq for e in wrong if e.type == "order.received")
+        wait_until(lambda: core.drain() or core.last_seq >= fourth, 20, "the fourth order")
+        beats = link.heartbeat.sent
+        wait_until(lambda: link.heartbeat.sent >= beats + 2, 15, "two more heartbeats")
+        status = status_of(gateway, device_id)
+        assert status is not None and status.clock_synced is False
+        assert fourth not in shown_rows(gateway, device_id)
+        assert core.shown.pending() == () and core.shown.skipped >= 1
+
+        # Kept as long as the other records, then pruned with them.
+        assert prune(gateway.db(), DatabaseConfig(), now=time.time())["shown_delays"] == 0
+        assert len(shown_rows(gateway, device_id)) == 3
+        later = prune(gateway.db(), DatabaseConfig(prune_after_h=48), now=time.time() + 49 * 3600)
+        assert later["shown_delays"] == 3 and shown_rows(gateway, device_id) == {}
+    finally:
+        link.stop()
+        core.close()
+
+
+def test_shown_delays_are_bounded_and_skip_a_wrong_clock() -> None:
+    applied = datetime(2026, 5, 1, 12, 0, 0, 250_000, tzinfo=UTC)
+    delays = ShownDelays(limit=3)
+    delays.note(1, "2026-05-01T12:00:00.000000Z", applied)
+    delays.note(2, "2026-05-01T12:00:01.000000Z", applied)  # after it was applied: a bad clock
+    delays.note(3, "2026-05-01T10:59:00.000000Z", applied)  # over an hour: a bad clock
+    delays.note(4, "not a time", applied)
+    assert delays.pending() == ((1, 250),) and delays.skipped == 3
+    for seq in (5, 6, 7):
+        delays.note(seq, "2026-05-01T11:59:59.000000Z", applied)
+    assert delays.pending() == ((5, 1250), (6, 1250), (7, 1250))  # the oldest went
+    delays.sent(((5, 1250),))
+    delays.note(8, "2026-05-01T12:00:00.200000Z", applied)
+    assert delays.pending() == ((6, 1250), (7, 1250), (8, 50))
+    assert delays.discard() == 3 and delays.pending() == ()
 
 
 def test_cpu_temperature_from_sysfs(tmp_path: Path, thermal: Path) -> None:

@@ -14,6 +14,7 @@ import requests
 
 from kds_device.gateway.device_status import DeviceStatus
 from kds_device.gateway.devices import Devices
+from kds_device.sim.orders import OrderGenerator
 from tests.fixtures.gateway import EnrolledDevice, GatewayProcess
 from tests.gateway.contract import Contract
 
@@ -125,6 +126,14 @@ def test_bad_heartbeats_get_a_reason_and_change_nothing(api: GatewayProcess, loc
         (beat(clock_synced="yes"), "clock_synced"),
         (beat(cpu_temp_c=1000), "cpu_temp_c"),
         (beat(cpu_temp_c="hot"), "cpu_temp_c"),
+        (beat(shown_ms={"seq": 1, "ms": 5}), "shown_ms"),
+        (beat(shown_ms=[[1, 5]]), "shown_ms"),
+        (beat(shown_ms=[{"seq": 0, "ms": 5}]), "shown_ms seq"),
+        (beat(shown_ms=[{"seq": 1}]), "shown_ms ms"),
+        (beat(shown_ms=[{"seq": 1, "ms": -1}]), "shown_ms ms"),
+        (beat(shown_ms=[{"seq": 1, "ms": 3_600_001}]), "shown_ms ms"),
+        (beat(shown_ms=[{"seq": 1, "ms": 2.5}]), "shown_ms ms"),
+        (beat(shown_ms=[{"seq": i + 1, "ms": 5} for i in range(101)]), "shown_ms"),
     ]
     for body, reason in bad:
         response = send(api, device, body)
@@ -139,7 +148,59 @@ def test_bad_heartbeats_get_a_reason_and_change_nothing(api: GatewayProcess, loc
     )
     assert raw.status_code == 400 and raw.json()["error"] == "bad_request"
     assert status_of(api, device) == kept  # nothing of them was kept
+    assert delays_of(api, device) == []
     assert "Traceback" not in api.log_text()
+
+
+def delays_of(api: GatewayProcess, device: EnrolledDevice) -> list[tuple[int, float, int]]:
+    rows = (
+        api.db()
+        .read()
+        .execute(
+            "SELECT seq, at, ms FROM shown_delays WHERE device_id = ? AND location_id = ?"
+            " ORDER BY seq",
+            (device.device_id, device.location_id),
+        )
+    )
+    return [(int(r["seq"]), float(r["at"]), int(r["ms"])) for r in rows]
+
+
+def test_order_to_screen_delays_are_kept_once_per_screen_and_order(
+    api: GatewayProcess, loc: str
+) -> None:
+    api.register(loc)
+    grill = api.enroll_device(loc, name="Grill")
+    expo = api.enroll_device(loc, name="Expo")
+    orders = OrderGenerator(seed=7, location=loc)
+    before = time.time()
+    for _ in range(3):
+        assert api.send_order(loc, orders.order()).status_code == 200
+    received = [e for e in api.events(grill, limit=100)["events"] if e["type"] == "order.received"]
+    assert len(received) == 3
+    first, second, third = (e["seq"] for e in received)
+    samples = [{"seq": first, "ms": 120}, {"seq": second, "ms": 480}]
+    assert send(api, grill, beat(shown_ms=samples)).status_code == 204
+    # retried (the answer was lost): nothing more, the first figure stays
+    retried = [{"seq": first, "ms": 999}, {"seq": second, "ms": 480}]
+    assert send(api, grill, beat(shown_ms=retried)).status_code == 204
+    # a seq that is no order received here (a status event, one never journaled): left out
+    odd = [{"seq": third, "ms": 75}, {"seq": third + 1000, "ms": 5}]
+    assert send(api, grill, beat(shown_ms=odd)).status_code == 204
+    assert send(api, expo, beat(shown_ms=[{"seq": first, "ms": 300}])).status_code == 204
+    kept = delays_of(api, grill)
+    assert [(seq, ms) for seq, _at, ms in kept] == [(first, 120), (second, 480), (third, 75)]
+    assert all(before - 1 <= at <= time.time() + 1 for _seq, at, _ms in kept)
+    assert [(seq, ms) for seq, _at, ms in delays_of(api, expo)] == [(first, 300)]
+    assert status_of(api, grill).last_seq == 41  # the rest of the heartbeat still counts
+    from kds_device.gateway.heartbeats import delays_since
+
+    mine = {at for _seq, at, _ms in kept}
+    assert sorted(ms for at, ms in delays_since(api.db(), before - 1) if at in mine) == [
+        75,
+        120,
+        300,
+        480,
+    ]
 
 
 def test_without_a_token_or_revoked_a_heartbeat_is_refused(api: GatewayProcess, loc: str) -> None:

@@ -169,20 +169,15 @@ def retry_now(db: Store, row_id: int) -> bool:
     return moved > 0
 
 
-def received_since(db: Store, since: float) -> list[tuple[float, Any]]:
-    """(journaled at, Deliverect's ``_created`` or None) of every order received since.
+def received_since(db: Store, since: float) -> list[float]:
+    """When (journal time) every order received since ``since`` was journaled.
 
     Found through the orders' age index (an order's row is made at most a day before the
     order itself arrives: a status or cancel that came first), not by scanning the journal."""
     rows = db.read().execute(
-        "SELECT e.created, e.data FROM orders AS o JOIN events AS e"
+        "SELECT e.created FROM orders AS o JOIN events AS e"
         " ON e.location_id = o.location_id AND e.order_id = o.order_id"
         " WHERE o.created >= ? AND e.type = ? AND e.created >= ? ORDER BY e.created",
         (since - EARLY_ROW_S, EventType.ORDER_RECEIVED.value, since),
     )
-    found = []
-    for r in rows:
-        payload = json.loads(r["data"]).get("payload")
-        stamp = payload.get("_created") if isinstance(payload, dict) else None
-        found.append((float(r["created"]), stamp))
-    return found
+    return [float(r["created"]) for r in rows]

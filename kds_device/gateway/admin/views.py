@@ -22,6 +22,7 @@ from flask import (
 from flask_wtf.csrf import CSRFProtect
 
 from kds_device.domain.speed import GROUPINGS
+from kds_device.gateway import heartbeats
 from kds_device.gateway.admin import auth, chart, queries
 from kds_device.gateway.broker_accounts import BrokerError
 from kds_device.gateway.http_util import error
@@ -110,8 +111,10 @@ def _found() -> Services:
 def overview() -> str:
     db = _found().journal.db
     now = time.time()
-    received = queries.received_since(db, now - CHART_HOURS * 3600)
-    rows = chart.buckets(received, now, CHART_HOURS, CHART_BUCKET_MIN)
+    since = now - CHART_HOURS * 3600
+    received = queries.received_since(db, since)
+    shown = heartbeats.delays_since(db, since)
+    rows = chart.buckets(received, shown, now, CHART_HOURS, CHART_BUCKET_MIN)
     return render_template(
         "overview.html",
         page="overview",
@@ -119,6 +122,7 @@ def overview() -> str:
         webhooks=queries.recent_webhooks(db, OVERVIEW_WEBHOOKS),
         chart_svg=chart.svg(rows, time.strftime("%Z")),
         chart_orders=sum(b.orders for b in rows),
+        chart_samples=len(shown),
         chart_hours=CHART_HOURS,
         chart_bucket=CHART_BUCKET_MIN,
     )
