@@ -14,7 +14,6 @@ delivery cancelled; the open work is more than one grill cook can do before the 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from datetime import timedelta
@@ -24,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from xvfb import reexec_under_xvfb  # noqa: E402
+from xvfb import open_board_window  # noqa: E402
 
 
 def shoot(out: Path, size: tuple[int, int]) -> Path:
@@ -77,14 +76,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "docs"))
     parser.add_argument("--size", default="800x480")
     args = parser.parse_args()
-    width, height = (int(v) for v in args.size.split("x"))
-    reexec_under_xvfb(f"{width}x{height}x24")
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
-    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-    from kds_device.ui.window_config import configure_window
-
-    configure_window((width, height), False, mouse=False)
+    width, height = open_board_window(args.size)
     print(shoot(Path(args.out), (width, height)))
 
 

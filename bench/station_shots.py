@@ -13,7 +13,6 @@ finish times and ALL READY on expo.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import tomllib
@@ -23,7 +22,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from xvfb import reexec_under_xvfb  # noqa: E402
+from xvfb import open_board_window  # noqa: E402
 
 ORDERS = 9
 
@@ -94,14 +93,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "docs"))
     parser.add_argument("--size", default="1280x800")
     args = parser.parse_args()
-    width, height = (int(v) for v in args.size.split("x"))
-    reexec_under_xvfb(f"{width}x{height}x24")
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
-    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-    from kds_device.ui.window_config import configure_window
-
-    configure_window((width, height), False, mouse=False)
+    width, height = open_board_window(args.size)
     out = Path(args.out)
     for role, name in (("stations:grill", "station-grill.png"), ("expo", "expo.png")):
         print(shoot(role, name, out, (width, height)))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from xvfb import reexec_under_xvfb  # noqa: E402
+from xvfb import open_board_window  # noqa: E402
 
 #: Orders per hour (local) and the kitchen's slowness then (a factor on prep times).
 DAY = {11: (6, 0.8), 12: (22, 1.25), 13: (16, 1.1), 14: (7, 0.85), 15: (5, 0.8), 16: (6, 0.8)}
@@ -161,14 +160,7 @@ def main() -> None:
     parser.add_argument("--size", default="800x480")
     parser.add_argument("--by", default="hour", choices=("hour", "channel", "station"))
     args = parser.parse_args()
-    width, height = (int(v) for v in args.size.split("x"))
-    reexec_under_xvfb(f"{width}x{height}x24")
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
-    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-    from kds_device.ui.window_config import configure_window
-
-    configure_window((width, height), False, mouse=False)
+    width, height = open_board_window(args.size)
     print(json.dumps(shoot(Path(args.out), (width, height), args.by)))
 
 
