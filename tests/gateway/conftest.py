@@ -17,6 +17,7 @@ from kds_device.gateway.config import DatabaseConfig
 from kds_device.gateway.storage import Store
 from kds_device.gateway.stores import open_store
 from tests.fixtures.gateway import DATABASES, GatewayProcess
+from tests.gateway.contract import Contract
 
 ALL_STORES = ("sqlite", "postgresql")
 
@@ -72,6 +73,16 @@ def shared_gateway(
     gateway.start()
     yield gateway
     gateway.close()
+
+
+@pytest.fixture
+def api(shared_gateway: GatewayProcess) -> Iterator[GatewayProcess]:
+    """The shared gateway, every HTTP exchange of its session during one test checked
+    against openapi.yml (and at least one was)."""
+    checker = Contract(shared_gateway.base_url).attach(shared_gateway.session)
+    yield shared_gateway
+    shared_gateway.session.hooks["response"].remove(checker)
+    assert checker.checked > 0
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ checked against openapi.yml."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from kds_device.gateway.device_status import DeviceStatus
 from kds_device.gateway.devices import Devices
 from kds_device.sim.orders import OrderGenerator
 from tests.fixtures.gateway import EnrolledDevice, GatewayProcess
-from tests.gateway.contract import Contract
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -34,14 +32,6 @@ def beat(**changes: Any) -> dict[str, Any]:
     }
     body.update(changes)
     return body
-
-
-@pytest.fixture
-def api(shared_gateway: GatewayProcess) -> Iterator[GatewayProcess]:
-    checker = Contract(shared_gateway.base_url).attach(shared_gateway.session)
-    yield shared_gateway
-    shared_gateway.session.hooks["response"].remove(checker)
-    assert checker.checked > 0
 
 
 def send(api: GatewayProcess, device: EnrolledDevice, body: Any) -> requests.Response:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,17 +18,8 @@ import requests
 from kds_device.domain.speed import speed_figures, speed_total, timelines_from_events
 from tests.fixtures.gateway import EnrolledDevice, GatewayProcess
 from tests.fixtures.speed_orders import serve_a_kitchen
-from tests.gateway.contract import Contract
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def api(shared_gateway: GatewayProcess) -> Iterator[GatewayProcess]:
-    checker = Contract(shared_gateway.base_url).attach(shared_gateway.session)
-    yield shared_gateway
-    shared_gateway.session.hooks["response"].remove(checker)
-    assert checker.checked > 0
 
 
 def report(

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from kds_device.sim.orders import OrderGenerator
 from tests.fixtures.gateway import GatewayProcess
-from tests.gateway.contract import Contract
 from tests.gateway.stations_kit import (
     RULES,
     SIM_RULES,
@@ -28,15 +26,6 @@ from tests.gateway.stations_kit import (
 )
 
 pytestmark = pytest.mark.timeout(90)
-
-
-@pytest.fixture
-def api(shared_gateway: GatewayProcess) -> Iterator[GatewayProcess]:
-    """The shared gateway, every HTTP exchange checked against openapi.yml."""
-    checker = Contract(shared_gateway.base_url).attach(shared_gateway.session)
-    yield shared_gateway
-    shared_gateway.session.hooks["response"].remove(checker)
-    assert checker.checked > 0
 
 
 # ---- stations set / show ---------------------------------------------------------------

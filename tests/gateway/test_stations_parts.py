@@ -3,7 +3,6 @@ journaled as order.part / order.item; courier statuses journaled as order.courie
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +10,6 @@ import pytest
 
 from kds_device.domain.timestamps import format_timestamp
 from tests.fixtures.gateway import EnrolledDevice, GatewayProcess
-from tests.gateway.contract import Contract
 from tests.gateway.stations_kit import (
     events_of,
     item,
@@ -23,14 +21,6 @@ from tests.gateway.stations_kit import (
 )
 
 pytestmark = pytest.mark.timeout(90)
-
-
-@pytest.fixture
-def api(shared_gateway: GatewayProcess) -> Iterator[GatewayProcess]:
-    checker = Contract(shared_gateway.base_url).attach(shared_gateway.session)
-    yield shared_gateway
-    shared_gateway.session.hooks["response"].remove(checker)
-    assert checker.checked > 0
 
 
 def routed_order(
