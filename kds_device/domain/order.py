@@ -72,7 +72,7 @@ _TYPE_LABELS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """One ordered product or modifier. ``quantity`` is per unit of the parent (0 when it
     could not be read); ``problem`` is the flag printed on its line, if any."""
@@ -86,7 +86,7 @@ class Item:
     problem: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Order:
     """A kitchen order as the board needs it."""
 

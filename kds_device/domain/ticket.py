@@ -131,7 +131,7 @@ class Outcome:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class Ticket:
     """One order's life on this board. ``order`` is None for a tombstone (cancel came first)."""
 
