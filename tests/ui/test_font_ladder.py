@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 
 from kds_device.ui.font_ladder import LADDER, fit_px, step_down, steps
-from kds_device.ui.header_fit import SLACK, HeadSizes, HeadText, plain, plan_head
+from kds_device.ui.header_fit import SLACK, HeadSizes, HeadText, plan_head
 from kds_device.ui.theme import MIN_BODY_PX, Metrics
 
 
