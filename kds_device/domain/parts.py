@@ -185,9 +185,10 @@ def screen_lines(
     """The body lines of a ticket on a screen of ``role``: everything on ALL (today's
     ticket); on expo each station's progress first, then the whole order with done items
     struck through; on a station screen only its items (with their modifiers and remarks),
-    done ones struck through, and a hint of the rest ("+3 at Fryer")."""
+    done ones struck through, and a hint of the rest ("+3 at Fryer"). On ALL that is
+    ``base`` itself when it is a list (lines are never changed in place: no copy per ticket)."""
     if role.kind is RoleKind.ALL:
-        return list(base)
+        return base if isinstance(base, list) else list(base)
     if role.kind is RoleKind.EXPO:
         every = list(parts.routing.stations)
         return _progress(parts, tz) + _marked(base, parts, every)
