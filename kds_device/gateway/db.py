@@ -84,7 +84,7 @@ class Database:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = Writer(self.pool, Path(f"{self.path}.lock"), self._committed)
         self._health_check = HealthCheck(
-            self.path, self.pool, self.health, self._writer, busy_timeout_s, self._committed
+            self.path, self._writer, self.health, busy_timeout_s, self._committed
         )
         # A process that starts during a storage fault (a gunicorn worker replacing one that
         # died) must still start and answer 503 until the fault passes, not fail its boot

@@ -14,9 +14,9 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from kds_device.gateway.db_pool import ConnectionPool
 from kds_device.gateway.db_writer import Writer, rollback
 from kds_device.gateway.storage import Fault, StorageHealth, StorageUnavailable
 
@@ -34,27 +34,18 @@ _SPACE_FAULTS = {
 }
 
 
+@dataclass
 class HealthCheck:
-    """Probes the database at ``path`` through ``writer``'s locks; ``committed`` is the
-    store's reaction to a write that succeeded (it ends a fault)."""
+    """Probes the database at ``path`` through ``writer``'s locks and connections;
+    ``committed`` is the store's reaction to a write that succeeded (it ends a fault)."""
 
-    def __init__(
-        self,
-        path: Path,
-        pool: ConnectionPool,
-        health: StorageHealth,
-        writer: Writer,
-        busy_timeout_s: float,
-        committed: Callable[[], None],
-    ) -> None:
-        self.path = path
-        self.pool = pool
-        self.health = health
-        self.writer = writer
-        self.busy_timeout_s = busy_timeout_s
-        self._committed = committed
-        self._probe_lock = threading.Lock()
-        self._probed_at = -1e9
+    path: Path
+    writer: Writer
+    health: StorageHealth
+    busy_timeout_s: float
+    committed: Callable[[], None]
+    _probe_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _probed_at: float = field(default=-1e9, init=False)
 
     def expire(self) -> None:
         """The next check probes again, however recent the last probe."""
@@ -67,7 +58,7 @@ class HealthCheck:
         (callers that queued behind a probe take its answer)."""
         asked = time.monotonic()
         with self._probe_lock:
-            if not self.pool.writable():
+            if not self.writer.pool.writable():
                 # Connections opened before may still write, but a new one (or a restart)
                 # cannot: a fault however many writes still succeed.
                 detail = f"{self.path} or its directory is not writable"
@@ -93,7 +84,7 @@ class HealthCheck:
                 self.health.failed("locked", f"another process has written for over {wait_s:g} s")
                 return
             try:
-                with self.pool.connection() as conn:
+                with self.writer.pool.connection() as conn:
                     conn.execute(f"PRAGMA busy_timeout = {max(1, int(wait_s * 1000))}")
                     try:
                         conn.execute("BEGIN IMMEDIATE")
@@ -114,7 +105,7 @@ class HealthCheck:
         finally:
             self.writer.lock.release()
         if self._space_fault() is None:
-            self._committed()
+            self.committed()
 
     def _space_fault(self) -> str | None:
         """A one-row write may fit in WAL pages the file already has while an order's pages do
