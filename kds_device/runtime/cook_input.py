@@ -74,7 +74,8 @@ class CookInput(ABC):
         #: New orders that came in while the learn screen covered the board.
         self.learning = False
         self.new_while_learning = 0
-        self._main = threading.get_ident()
+        self._main = threading.get_ident()  # the thread that may touch the board
+        #: The "Today" view: open or not, and its grouping (one of ``TODAY_GROUPS``).
         self.today_open = False
         self.today_by = "hour"
 
