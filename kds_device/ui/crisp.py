@@ -19,4 +19,3 @@ def crisp_default_texture() -> None:
     if texture is not None:
         texture.mag_filter = "nearest"
         texture.min_filter = "nearest"
-
