@@ -31,7 +31,8 @@ def kitchen_events(size: tuple[int, int]) -> tuple[list[Any], list[Any]]:
     """The orders (as ``order.received`` events with routing) and the progress events."""
     from kds_device.demo_kitchen import SIM_RULES
     from kds_device.domain.events import Event, EventType
-    from kds_device.domain.routing import parse_rules, route_order
+    from kds_device.domain.routing import route_order
+    from kds_device.domain.rules_check import parse_rules
     from kds_device.sim.orders import OrderGenerator
     from tests.fixtures.common import FakeTime
 

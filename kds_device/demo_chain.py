@@ -34,7 +34,7 @@ from kds_device.adapters.gateway_client import enroll
 from kds_device.config import ConnectionConfig
 from kds_device.device_link import DeviceLink, stored_last_seq
 from kds_device.domain.roles import Role
-from kds_device.domain.routing import parse_rules
+from kds_device.domain.rules_check import parse_rules
 from kds_device.domain.ticket import Request
 from kds_device.gateway.app import Gateway
 from kds_device.gateway.config import GatewayConfig

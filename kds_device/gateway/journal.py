@@ -2,7 +2,9 @@
 
 Orders, cancels, statuses and product pushes are applied here, each in one ``BEGIN IMMEDIATE``
 transaction that also appends the event(s), so a change and its event land together or not
-at all. Duplicates (Deliverect retries) change nothing and append nothing.
+at all. Duplicates (Deliverect retries) change nothing and append nothing. Reading the events
+back is :mod:`~kds_device.gateway.journal_feed`; the bodies kept for the operator are
+:mod:`~kds_device.gateway.kept_bodies`.
 """
 
 from __future__ import annotations
@@ -14,21 +16,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from kds_device.domain.events import Event, EventType
+from kds_device.domain.events import EventType
 from kds_device.domain.status import FINISHED_FROM, VOIDING
 from kds_device.domain.timestamps import format_timestamp
+from kds_device.gateway.journal_feed import JournalFeed
+from kds_device.gateway.kept_bodies import KeptBodies
 from kds_device.gateway.notifier import Notifier
 from kds_device.gateway.stations import RulesCache, routing_data
-from kds_device.gateway.storage import EVENT_JSON, FOR_UPDATE, Row, Store, Transaction
+from kds_device.gateway.storage import FOR_UPDATE, Row, Store, Transaction, json_text
 
-#: The most a rejected body keeps (it is evidence, not an archive).
-REJECTED_BODY_MAX = 65_536
 #: Statuses above this (other than voiding ones) are failures Deliverect handles; ignored.
 _LAST_TRACKED = 95
-
-
-#: Where the MQTT publisher is in the journal: (transaction id, event id); SQLite's is (0, id).
-FeedPosition = tuple[int, int]
 
 
 class UnknownLocation(LookupError):
@@ -44,12 +42,10 @@ class Outcome:
     detail: str = ""
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-class Journal:
-    """Locations, orders, products and the event journal of one gateway database."""
+class Journal(JournalFeed, KeptBodies):
+    """Locations, orders, products and the event journal of one gateway database; reading
+    the events back (:class:`JournalFeed`) and the kept bodies (:class:`KeptBodies`) come
+    from its bases."""
 
     def __init__(self, db: Store, notifier: Notifier | None = None) -> None:
         self.db = db
@@ -231,7 +227,7 @@ class Journal:
                 "INSERT INTO products (location_id, body, count, synced) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (location_id) DO UPDATE SET body = excluded.body,"
                 " count = excluded.count, synced = excluded.synced",
-                (location_id, _dumps(list(products)), len(products), now),
+                (location_id, json_text(list(products)), len(products), now),
             )
             seq = self.append(
                 conn, location_id, EventType.PRODUCTS_SYNCED, None, {"count": len(products)}, now
@@ -247,107 +243,7 @@ class Journal:
         found = row.fetchone()
         return None if found is None else list(json.loads(found[0]))
 
-    def record_rejected(
-        self, location_id: str | None, endpoint: str, reason: str, body: bytes
-    ) -> None:
-        """Keep an authenticated body we refused, for the operator to look at."""
-        with self.db.write() as conn:
-            conn.execute(
-                "INSERT INTO rejected (location_id, endpoint, reason, body, created)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (location_id, endpoint, reason[:500], body[:REJECTED_BODY_MAX], time.time()),
-            )
-
-    def rejected(self, limit: int = 100) -> list[dict[str, Any]]:
-        """The newest refused bodies' records (``id`` reads one with ``kept_body``)."""
-        rows = self.db.read().execute(
-            "SELECT id, location_id, endpoint, reason, created FROM rejected"
-            " ORDER BY id DESC LIMIT ?",
-            (limit,),
-        )
-        return [dict(row) for row in rows]
-
-    def record_flagged(
-        self, location_id: str, order_id: str, problems: Sequence[str], body: bytes
-    ) -> None:
-        """Keep the raw body of an order journaled with problems, for the operator."""
-        with self.db.write() as conn:
-            conn.execute(
-                "INSERT INTO flagged (location_id, order_id, problems, body, created)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (location_id, order_id, _dumps(list(problems)), body, time.time()),
-            )
-
-    def flagged(self, limit: int = 100) -> list[dict[str, Any]]:
-        """The newest orders journaled with problems: id, location, order, problems, when."""
-        rows = self.db.read().execute(
-            "SELECT id, location_id, order_id, problems, created FROM flagged"
-            " ORDER BY id DESC LIMIT ?",
-            (limit,),
-        )
-        return [{**dict(row), "problems": json.loads(row["problems"])} for row in rows]
-
-    def flagged_count(self) -> int:
-        return int(self.db.read().execute("SELECT COUNT(*) FROM flagged").fetchone()[0])
-
-    def kept_body(self, table: str, row_id: int) -> bytes | None:
-        """The raw body of one ``rejected`` or ``flagged`` row, exactly as it came."""
-        if table not in ("rejected", "flagged"):
-            raise ValueError(f"no kept bodies in {table}")
-        row = self.db.read().execute(f"SELECT body FROM {table} WHERE id = ?", (row_id,))
-        found = row.fetchone()
-        return None if found is None else bytes(found[0])
-
     # ---- reading --------------------------------------------------------------------
-
-    def events_after(self, location_id: str, after: int, limit: int = 500) -> list[Event]:
-        """Events of one location with ``seq > after``, oldest first."""
-        rows = self.db.read().execute(
-            "SELECT seq, location_id, type, order_id, data, at FROM events"
-            " WHERE location_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-            (location_id, after, limit),
-        )
-        return [_event(row) for row in rows]
-
-    def bounds(self, location_id: str) -> tuple[int, int]:
-        """(firstSeq, lastSeq): the oldest kept seq (lastSeq + 1 when none) and the newest."""
-        conn = self.db.read()
-        row = conn.execute(
-            "SELECT l.last_seq, (SELECT MIN(seq) FROM events WHERE location_id = l.id)"
-            " FROM locations AS l WHERE l.id = ?",
-            (location_id,),
-        ).fetchone()
-        if row is None:
-            return 1, 0
-        last = int(row[0])
-        return (int(row[1]) if row[1] is not None else last + 1), last
-
-    def published_form_since(
-        self, after: FeedPosition, limit: int = 500
-    ) -> list[tuple[FeedPosition, str, str]]:
-        """(position, location, JSON of ``Event.to_json()``) of every location's events in
-        journal order after ``after``: the MQTT publisher's feed, built by the database so the
-        hot path skips a parse and a dump per event.
-
-        SQLite commits one writer at a time, so the event id is the order. On PostgreSQL ids
-        commit out of order under concurrent writers: the order is (transaction id, id), and
-        only events of transactions older than every one still running are handed out, so a
-        later commit can never land behind the position."""
-        form = EVENT_JSON[self.db.engine]
-        if self.db.engine == "sqlite":
-            rows = self.db.read().execute(
-                f"SELECT 0, id, location_id, {form} FROM events WHERE id > ? ORDER BY id LIMIT ?",
-                (after[1], limit),
-            )
-        else:
-            rows = self.db.read().execute(
-                f"SELECT xid::text::bigint, id, location_id, {form} FROM events"
-                " WHERE (xid, id) > (?::text::xid8, ?)"
-                " AND xid < pg_snapshot_xmin(pg_current_snapshot())"
-                " ORDER BY xid, id LIMIT ?",
-                (str(after[0]), after[1], limit),
-            )
-        return [((int(row[0]), int(row[1])), str(row[2]), str(row[3])) for row in rows]
 
     def order_state(self, location_id: str, order_id: str) -> dict[str, Any] | None:
         row = order_row(self.db.read(), location_id, order_id)
@@ -374,7 +270,7 @@ class Journal:
                 "WITH taken AS (UPDATE locations SET last_seq = last_seq + 1 WHERE id = ?"
                 " RETURNING last_seq) INSERT INTO events (location_id, seq, type, order_id,"
                 " data, at, created) SELECT ?, last_seq, ?, ?, ?, ?, ? FROM taken RETURNING seq",
-                (location_id, location_id, kind.value, order_id, _dumps(data), at, now),
+                (location_id, location_id, kind.value, order_id, json_text(data), at, now),
             ).fetchone()
             if row is None:
                 raise UnknownLocation(location_id)
@@ -389,7 +285,7 @@ class Journal:
         conn.execute(
             "INSERT INTO events (location_id, seq, type, order_id, data, at, created)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (location_id, seq, kind.value, order_id, _dumps(data), at, now),
+            (location_id, seq, kind.value, order_id, json_text(data), at, now),
         )
         return seq
 
@@ -405,14 +301,3 @@ def order_row(
         (location_id, order_id),
     ).fetchone()
     return row
-
-
-def _event(row: Row) -> Event:
-    return Event(
-        seq=int(row["seq"]),
-        location_id=row["location_id"],
-        type=row["type"],
-        order_id=row["order_id"],
-        data=json.loads(row["data"]),
-        at=row["at"],
-    )

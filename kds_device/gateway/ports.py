@@ -18,7 +18,8 @@ from kds_device.domain.heartbeat import Heartbeat
 from kds_device.domain.roles import Role
 from kds_device.gateway.device_status import DeviceStatus
 from kds_device.gateway.devices import Device, DeviceRecord, Enrolled
-from kds_device.gateway.journal import FeedPosition, Outcome
+from kds_device.gateway.journal import Outcome
+from kds_device.gateway.journal_feed import FeedPosition
 from kds_device.gateway.notifier import Notifier
 from kds_device.gateway.outbox import OutboxItem
 from kds_device.gateway.stations import RulesCache

@@ -17,7 +17,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from kds_device.gateway import leases
 from kds_device.gateway.config import MqttConfig
-from kds_device.gateway.journal import FeedPosition
+from kds_device.gateway.journal_feed import FeedPosition
 from kds_device.gateway.ports import EventJournal
 from kds_device.gateway.storage import StorageError
 

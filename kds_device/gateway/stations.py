@@ -2,7 +2,7 @@
 ``stations.rules``, and applied to each order as it arrives (docs/stations.md).
 
 The rules live in ``station_rules`` (one row per location, the normalised JSON of
-:func:`~kds_device.domain.routing.parse_rules`); the order path reads that row inside its own
+:func:`~kds_device.domain.rules_check.parse_rules`); the order path reads that row inside its own
 transaction, so an order is routed by exactly the rules current when it was journaled, and a
 change applies only to orders that arrive after it.
 """
@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kds_device.domain.events import EventType
-from kds_device.domain.routing import RoutingRules, parse_rules, route_order
+from kds_device.domain.routing import route_order
+from kds_device.domain.routing_rules import RoutingRules
+from kds_device.domain.rules_check import parse_rules
 
 if TYPE_CHECKING:
     from kds_device.gateway.ports import EventJournal

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kds_device.domain.events import EventType
 from kds_device.domain.roles import Role
-from kds_device.domain.routing import RulesError, parse_rules
+from kds_device.domain.rules_check import RulesError, parse_rules
 from kds_device.gateway.config import GatewayConfig
 from kds_device.gateway.devices import Device, device_from_row, role_text
 from kds_device.gateway.http_util import LOCATION_ID

@@ -13,6 +13,7 @@ engine errors arrive as :class:`StorageError` (a bug or a refused statement) or
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -30,6 +31,11 @@ T = TypeVar("T")
 #: waits and then reads what this one wrote; SQLite's write transaction already admits one
 #: writer at a time.
 FOR_UPDATE = {"sqlite": "", "postgresql": " FOR UPDATE"}
+
+
+def json_text(value: Any) -> str:
+    """``value`` as the stores keep JSON in a text column: compact, non-ASCII as it is."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 class StorageError(Exception):

@@ -10,7 +10,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from kds_device.domain.routing import RoutingRules, parse_rules
+from kds_device.domain.routing_rules import RoutingRules
+from kds_device.domain.rules_check import parse_rules
 
 STATIONS_TOML = Path(__file__).with_name("stations.toml")
 

@@ -24,7 +24,7 @@ from kds_device.domain.board import PAGE_CHANGED, Board
 from kds_device.domain.clock import Instant
 from kds_device.domain.layout import Segment
 from kds_device.domain.lines import TicketLine, allergy_pattern
-from kds_device.runtime.board_core import PressStart
+from kds_device.runtime.cook_input import PressStart
 from kds_device.ui import tile_text
 from kds_device.ui.all_day_panel import AllDayPanel
 from kds_device.ui.fonts import register_fonts

@@ -1,14 +1,21 @@
 """One ticket segment on the board: a coloured header (id, timer, age in words, type, due
 time, badges and channel) over a body of item lines. Widgets are pooled and reused by the
-board screen; ``show`` and ``show_clock`` only set the properties whose value changed, so
-Kivy re-renders only the labels that really changed. How the header's parts share its rows
-(the id is never cut) is :func:`kds_device.ui.header_fit.plan_head`."""
+board screen; ``show`` and ``show_clock`` only set the properties whose value changed, and
+once before the next frame the tile re-renders only the texts that really changed (each
+once, however many of its properties changed). The six texts are
+:class:`~kds_device.ui.text_sprite.TextSprite` objects in the tile's canvas (``ids.title``,
+``clock``, ``who``, ``due``, ``source``, ``body``), not Label widgets: a label widget cost
+some 60 KB, a sprite 3 KB. How the header's parts share its rows (the id is never cut) is
+:func:`kds_device.ui.header_fit.plan_head`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from kivy.clock import Clock
+from kivy.graphics import Color
 from kivy.lang import Builder
 from kivy.properties import (
     BooleanProperty,
@@ -18,15 +25,54 @@ from kivy.properties import (
 )
 from kivy.uix.widget import Widget
 
-from kds_device.ui.crisp import CrispLabel  # noqa: F401  (used in the .kv)
-from kds_device.ui.fit_label import FitLabel  # noqa: F401  (used in the .kv)
 from kds_device.ui.header_fit import HeadSizes, HeadText, plan_head_tabular
 from kds_device.ui.measure import text_width
+from kds_device.ui.text_sprite import TextSprite
 from kds_device.ui.theme import LINE_HEIGHT, Metrics, Palette
 from kds_device.ui.tile_outline import SelectionOutline
 from kds_device.ui.tile_view import ClockView, TileView
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+#: The tile's properties its texts are drawn from: a change re-draws them before the next frame.
+_DRAWN_FROM = (
+    "pos",
+    "size",
+    "continued",
+    "title_text",
+    "clock_text",
+    "who_text",
+    "due_text",
+    "source_text",
+    "body_text",
+    "header_fg_rgba",
+    "row1_px",
+    "row2_px",
+    "row3_px",
+    "head_px",
+    "pad_px",
+    "title_px",
+    "clock_px",
+    "row2_font_px",
+    "source_px",
+    "body_font_px",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Texts:
+    """The tile's six texts (also its ``ids``, by these names, as its labels were)."""
+
+    title: TextSprite
+    clock: TextSprite
+    who: TextSprite
+    due: TextSprite
+    source: TextSprite
+    body: TextSprite
+
+
+#: Header texts left in their row: shortened from the right past their room.
+_HEAD_LEFT = {"shorten": True, "shorten_from": "right", "valign": "middle", "halign": "left"}
 
 
 class OrderTile(Widget):
@@ -83,6 +129,21 @@ class OrderTile(Widget):
         self._view: TileView | None = None
         self._clock: ClockView | None = None
         self._outline = SelectionOutline(self.canvas.after, Palette.rgba(Palette.SELECTED))
+        self._draw_trigger = Clock.create_trigger(self._draw_texts, -1)
+        self._rooms: dict[str, float] = {}  # the room each text was last given
+        self.canvas.add(Color(1.0, 1.0, 1.0, 1.0))  # the colour is in the texts' markup
+        request = self._draw_trigger
+        self._texts = _Texts(
+            title=TextSprite(self.canvas, request, room=10.0, **_HEAD_LEFT),
+            clock=TextSprite(self.canvas, request),  # as wide as its text, never cut
+            who=TextSprite(self.canvas, request, room=10.0, **_HEAD_LEFT),
+            due=TextSprite(self.canvas, request),
+            source=TextSprite(self.canvas, request, room=10.0, **_HEAD_LEFT),
+            body=TextSprite(self.canvas, request, room=10.0, halign="left", valign="top"),
+        )
+        self.ids = {f.name: getattr(self._texts, f.name) for f in fields(_Texts)}
+        for name in _DRAWN_FROM:
+            self.fbind(name, request)
         self.fbind("pos", self._place_outline)
         self.fbind("size", self._place_outline)
         self.fbind("gap_px", self._place_outline)
@@ -180,8 +241,8 @@ class OrderTile(Widget):
         """The top-level item of the body row at ``y`` (the tile's coordinates, as a touch
         on it has them), -1: none."""
         view = self._view
-        body = self.ids.get("body")
-        if view is None or body is None or not view.row_items or not body.text:
+        body = self._texts.body
+        if view is None or not view.row_items or not body.text:
             return -1
         row_px = body.height / max(1, body.text.count("\n") + 1)
         if y > body.top:
@@ -204,13 +265,12 @@ class OrderTile(Widget):
 
     def _reset_body(self) -> None:
         self.body_font_px = self.body_px
-        if "body" in self.ids:
-            self.ids.body.max_lines = 0
+        self._texts.body.max_lines = 0
 
     def fit_body(self) -> None:
         """Never spill, never drop a line: if the text needs more rows than the paginator's
         estimate gave, shrink the body font a little (down to 75 %); only past that, clip."""
-        body = self.ids.body
+        body = self._texts.body
         room = self.height - self.gap_px - self.head_px
         if body.texture_size[1] <= room + 1 or not body.text:
             return
@@ -218,6 +278,61 @@ class OrderTile(Widget):
             self.body_font_px = max(self.body_px * 0.75, self.body_font_px * 0.92)
         else:
             body.max_lines = max(1, int(room // (self.body_font_px * LINE_HEIGHT)))
+
+    # ---- the texts ----------------------------------------------------------------------
+
+    def _draw_texts(self, *_args: Any) -> None:
+        """Render the texts whose text, size, colour or room changed (each once), then place
+        all six as the rows lay them out: row 1 the id (left) and the timer (right), row 2 the
+        type and name (left) and the due time (right), row 3 the channel; the body under the
+        header, as tall as its text. The header's texts are centred in their rows."""
+        texts = self._texts
+        fg = self.header_fg_rgba
+        pad = self.pad_px
+        clock, due = texts.clock, texts.due
+        for sprite, text, px in (
+            (clock, self.clock_text, self.clock_px),
+            (due, self.due_text, self.row2_font_px),
+        ):
+            sprite.text, sprite.font_size, sprite.color = text, px, fg
+            sprite.render()
+        # the left texts get what the right ones leave (their widths are known now)
+        self._give_room(
+            "title", max(10, self.width - 2 * pad - (clock.width + pad if clock.text else 0))
+        )
+        self._give_room("who", max(10, self.width - 2 * pad - (due.width + pad if due.text else 0)))
+        self._give_room("source", max(10, self.width - 2 * pad))
+        self._give_room("body", max(10, self.width - 2 * pad))
+        for name, text, px in (
+            ("title", self.title_text, self.title_px),
+            ("who", self.who_text, self.row2_font_px),
+            ("source", self.source_text, self.source_px),
+        ):
+            sprite = getattr(texts, name)
+            sprite.text, sprite.font_size, sprite.color = text, px, fg
+            sprite.render()
+        body = texts.body
+        body.text, body.font_size = self.body_text, self.body_font_px
+        while body.render():  # fit_body shrinks the font or limits the lines: render again
+            self.fit_body()
+            body.font_size = self.body_font_px
+        self._draw_trigger.cancel()  # everything that asked for it is drawn
+        top, left, right = self.top, self.x + pad, self.right
+        row1 = self.head_px if self.continued else self.row1_px
+        texts.title.place(left, top - row1, row1)
+        texts.clock.place(right - pad - clock.width, top - self.row1_px, self.row1_px)
+        texts.who.place(left, top - self.row1_px - self.row2_px, self.row2_px)
+        texts.due.place(right - pad - due.width, top - self.row1_px - self.row2_px, self.row2_px)
+        row3 = self.row3_px
+        texts.source.place(left, top - self.row1_px - self.row2_px - row3, row3)
+        body.place(left, top - self.head_px - body.texture_size[1])
+
+    def _give_room(self, name: str, room: float) -> None:
+        """A text's room, set when the tile's layout gives it a new one (a room set on the
+        text itself holds until then, as a kv binding's would)."""
+        if self._rooms.get(name) != room:
+            self._rooms[name] = room
+            getattr(self._texts, name).room = room
 
     def _update_head(self) -> None:
         if self.continued:

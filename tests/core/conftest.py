@@ -12,7 +12,8 @@ import pytest
 
 from kds_device.config import DeviceConfig
 from kds_device.domain.board import StatusChange
-from kds_device.runtime.board_core import BoardCore, NoView
+from kds_device.runtime.board_core import BoardCore
+from kds_device.runtime.core_view import NoView
 from kds_device.runtime.messages import Link, LinkChanged
 from tests.fixtures.common import FakeTime
 

@@ -14,7 +14,9 @@ from kds_device.domain.attention import elsewhere
 from kds_device.domain.events import Event, EventType
 from kds_device.domain.layout import LayoutSpec
 from kds_device.domain.status import OrderStatus
-from kds_device.runtime.board_core import PRUNE_EVERY_S, BoardCore, NoView, PressStart
+from kds_device.runtime.board_core import PRUNE_EVERY_S, BoardCore
+from kds_device.runtime.cook_input import PressStart
+from kds_device.runtime.core_view import NoView
 from kds_device.runtime.messages import (
     ActionRequested,
     EventsArrived,

@@ -10,7 +10,8 @@ from pathlib import Path
 from kds_device.config import DeviceConfig
 from kds_device.domain.actions import Action
 from kds_device.domain.events import Event, EventType
-from kds_device.runtime.board_core import BoardCore, NoView
+from kds_device.runtime.board_core import BoardCore
+from kds_device.runtime.core_view import NoView
 from kds_device.runtime.messages import EventsArrived, Link, LinkChanged
 from kds_device.sim.orders import OrderGenerator
 from tests.core.conftest import Sink

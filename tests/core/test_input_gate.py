@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from kds_device.domain.actions import Action
 from kds_device.domain.screen_care import CareSettings, ScreenCare, Verdict
-from kds_device.runtime.board_core import BoardCore, NoView, PressStart
+from kds_device.runtime.board_core import BoardCore
+from kds_device.runtime.cook_input import PressStart
+from kds_device.runtime.core_view import NoView
 from kds_device.runtime.messages import ActionRequested, OrderArrived
 from kds_device.sim.orders import OrderGenerator
 from tests.fixtures.common import FakeTime

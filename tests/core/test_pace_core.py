@@ -9,7 +9,8 @@ from pathlib import Path
 
 from kds_device.domain.events import Event
 from kds_device.domain.timestamps import format_timestamp
-from kds_device.runtime.board_core import BoardCore, NoView
+from kds_device.runtime.board_core import BoardCore
+from kds_device.runtime.core_view import NoView
 from kds_device.runtime.messages import EventsArrived
 from kds_device.sim.orders import OrderGenerator
 from tests.core.conftest import make_core

@@ -11,7 +11,9 @@ from kds_device.domain.actions import Action
 from kds_device.domain.lines import LineKind
 from kds_device.domain.roles import Role, RoleKind
 from kds_device.domain.ticket import ItemChange, PartChange, StatusChange
-from kds_device.runtime.board_core import BoardCore, NoView, PressStart
+from kds_device.runtime.board_core import BoardCore
+from kds_device.runtime.cook_input import PressStart
+from kds_device.runtime.core_view import NoView
 from kds_device.runtime.messages import EventsArrived, RoleChanged
 from kds_device.sim.orders import OrderGenerator
 from tests.core.conftest import Sink, make_core

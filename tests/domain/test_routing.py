@@ -10,14 +10,9 @@ from typing import Any
 import pytest
 
 import kds_device.sim
-from kds_device.domain.routing import (
-    ALL_STATION,
-    FALLBACK_PREP_MIN,
-    Routing,
-    RulesError,
-    parse_rules,
-    route_order,
-)
+from kds_device.domain.routing import ALL_STATION, Routing, route_order
+from kds_device.domain.routing_rules import FALLBACK_PREP_MIN
+from kds_device.domain.rules_check import RulesError, parse_rules
 from kds_device.sim.kitchen import sim_rules
 from kds_device.sim.menu import PRODUCTS
 from kds_device.sim.orders import OrderGenerator

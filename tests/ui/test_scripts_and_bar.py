@@ -78,7 +78,8 @@ def test_a_long_word_breaks_with_a_hyphen_and_no_inserted_space(board_app: Board
     assert joined == f"1  {word}", "the word, whole, with no space put into it"
     board = board_app.app.board
     assert any(t.lines and t.lines[0].text == word for t in board.open_tickets())
-    assert body.right <= body.parent.right if body.parent else True
+    tile = next(t for t in board_app.app.screen.tiles.values() if t.ids.body is body)
+    assert body.right <= tile.right - tile.pad_px + 1, "inside its tile"
 
 
 # ---- 17: the recall list and the all-day panel -----------------------------------------------

@@ -59,3 +59,41 @@ def test_a_long_text_is_still_shortened_to_its_room(board_app: BoardDriver) -> N
     source.room = source.room / 2  # a narrower tile (resize): shortened again
     board_app.frames(2)
     assert source.texture_size[0] <= source.room + 1
+
+
+def test_a_tile_draws_its_texts_without_label_widgets(board_app: BoardDriver) -> None:
+    """A Label widget cost some 60 KB a text; a tile's six texts are drawn in its own canvas."""
+    from kivy.graphics import Rectangle
+
+    (payload,) = board_app.add_orders(1, customerName="Al")
+    tile = board_app.tile(payload["orderId"])
+    board_app.frames(1)
+    assert tile.children == [], "no child widgets"
+    drawn = [i for i in tile.canvas.children if isinstance(i, Rectangle)]
+    assert len(drawn) == 6
+    shown = {name for name, text in tile.ids.items() if text.text}
+    assert {"title", "clock", "who", "body"} <= shown
+    for name in shown:
+        text = tile.ids[name]
+        assert text.texture in [r.texture for r in drawn], name
+        assert text.texture.mag_filter == "nearest", name
+
+
+def test_a_text_is_rendered_once_per_change_and_not_when_nothing_changed(
+    board_app: BoardDriver,
+) -> None:
+    (payload,) = board_app.add_orders(1)
+    tile = board_app.tile(payload["orderId"])
+    board_app.frames(2)
+    body = tile.ids.body
+    renders = body.renders
+    tile.body_text = "1  [b]Soup[/b]"  # text and size set together: one texture
+    tile.body_font_px = tile.body_px * 0.9
+    board_app.frames(2)
+    assert body.renders == renders + 1
+    assert "Soup" in "".join(w.text for line in body._label._cached_lines for w in line.words)
+    renders = {name: text.renders for name, text in tile.ids.items()}
+    tile.body_text = tile.body_text  # the same values again: nothing re-rendered
+    tile.title_px = tile.title_px
+    board_app.frames(2)
+    assert {name: text.renders for name, text in tile.ids.items()} == renders
