@@ -22,7 +22,7 @@ PLAUSIBLE_YEARS = range(2000, 2200)
 BAD_TIME = "time?"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     """Something wrong with an order that is shown anyway.
 

@@ -21,7 +21,7 @@ class LayoutSpec:
             raise ValueError(f"layout too small: {self}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Segment:
     """Lines ``first``..``last`` (exclusive) of one ticket, in one column."""
 
@@ -43,7 +43,7 @@ Page = tuple[Column, ...]
 Ticket = tuple[str, Sequence[int]] | tuple[str, Sequence[int], Sequence[bool]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Cut:
     offset: int  # columns after the one the ticket starts in
     first: int

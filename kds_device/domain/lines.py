@@ -43,7 +43,7 @@ class LineKind(Enum):
     PART = "part"  # expo: one station's progress ("Grill  done 12:04", "Fryer  2/3")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TicketLine:
     kind: LineKind
     text: str

@@ -10,6 +10,7 @@ and listed in ``Order.problems``, each with the flag the ticket prints where it 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -72,7 +73,7 @@ _TYPE_LABELS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """One ordered product or modifier. ``quantity`` is per unit of the parent (0 when it
     could not be read); ``problem`` is the flag printed on its line, if any."""
@@ -86,7 +87,7 @@ class Item:
     problem: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Order:
     """A kitchen order as the board needs it."""
 
@@ -165,6 +166,7 @@ def parse_order(payload: object) -> Order:
     except ValueError:
         kind = OrderType.OTHER
     display_id = read.text("channelOrderDisplayId") or read.text("channelOrderId")
+    # the kitchen's location, brand and zone repeat on every order: interned (see _item)
     return Order(
         order_id=order_id,
         display_id=display_id or order_id[-6:],
@@ -172,8 +174,8 @@ def parse_order(payload: object) -> Order:
         items=items,
         channel=read.int("channel"),
         channel_order_id=read.text("channelOrderId"),
-        location=read.text("location"),
-        brand=read.text("brandName"),
+        location=sys.intern(read.text("location")),
+        brand=sys.intern(read.text("brandName")),
         customer_name=read.text("customerName") or _customer_name(data),
         table=read.text("table"),
         pickup_time=read.time("pickupTime"),
@@ -183,7 +185,7 @@ def parse_order(payload: object) -> Order:
         note=read.text("note"),
         remake=read.bool("remake", False),
         test_order=read.bool("testOrder", False),
-        timezone=read.text("timezone"),
+        timezone=sys.intern(read.text("timezone")),
         created=read.time("_created"),
         problems=tuple(dict.fromkeys(problems)),
     )
@@ -263,12 +265,14 @@ def _item(
         return Item(plu="", name=name, quantity=0, problem="CHECK item")
     found: list[Problem] = []
     read = FieldReader(raw, found, f"{path}.")
-    name = read.text("kitchenName", True) or read.text("name", True)
-    plu = read.text("plu", True)
+    # a menu's words repeat on every order: one shared copy each, not one a ticket (interned
+    # strings are freed with their last user)
+    name = sys.intern(read.text("kitchenName", True) or read.text("name", True))
+    plu = sys.intern(read.text("plu", True))
     if not name and not plu:
         read.flag("name", "missing (no name, kitchenName or plu)", "CHECK name", True)
     quantity = _quantity(raw.get("quantity"), read)
-    remark = read.text("itemRemark", True) or read.text("remark", True)
+    remark = sys.intern(read.text("itemRemark", True) or read.text("remark", True))
     raw_tags = raw.get("productTags") or []
     tags: tuple[int, ...] = ()
     if isinstance(raw_tags, Sequence) and not isinstance(raw_tags, (str, bytes)):

@@ -13,6 +13,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from kds_device.domain.lines import LineKind, TicketLine
@@ -26,7 +28,7 @@ log = logging.getLogger(__name__)
 __all__ = ["ALL_STATION", "OrderRouting", "PartState", "Parts", "screen_lines", "shown_here"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OrderRouting:
     """Which stations each top-level item (by index) goes to, and the stations' names."""
 
@@ -38,7 +40,9 @@ class OrderRouting:
 
     @classmethod
     def unrouted(cls, item_count: int) -> OrderRouting:
-        return cls({i: (ALL_STATION,) for i in range(item_count)}, (ALL_STATION,))
+        """Every item at the one part "all": one shared, read-only routing per item count
+        (most orders are unrouted; a dict per ticket was a tenth of its memory)."""
+        return _unrouted(item_count)
 
     @property
     def routed(self) -> bool:
@@ -72,7 +76,13 @@ class OrderRouting:
         return [i for i, stations in self.items.items() if station in stations]
 
 
-@dataclass
+@lru_cache(maxsize=128)
+def _unrouted(item_count: int) -> OrderRouting:
+    items = MappingProxyType({i: (ALL_STATION,) for i in range(item_count)})
+    return OrderRouting(items, (ALL_STATION,), MappingProxyType({}), MappingProxyType({}))
+
+
+@dataclass(slots=True)
 class PartState:
     """One station's part of one order."""
 
@@ -81,7 +91,7 @@ class PartState:
     items_done: set[int] = field(default_factory=set)
 
 
-@dataclass
+@dataclass(slots=True)
 class Parts:
     """An order's parts: its routing and the progress of each station."""
 
@@ -175,9 +185,10 @@ def screen_lines(
     """The body lines of a ticket on a screen of ``role``: everything on ALL (today's
     ticket); on expo each station's progress first, then the whole order with done items
     struck through; on a station screen only its items (with their modifiers and remarks),
-    done ones struck through, and a hint of the rest ("+3 at Fryer")."""
+    done ones struck through, and a hint of the rest ("+3 at Fryer"). On ALL that is
+    ``base`` itself when it is a list (lines are never changed in place: no copy per ticket)."""
     if role.kind is RoleKind.ALL:
-        return list(base)
+        return base if isinstance(base, list) else list(base)
     if role.kind is RoleKind.EXPO:
         every = list(parts.routing.stations)
         return _progress(parts, tz) + _marked(base, parts, every)

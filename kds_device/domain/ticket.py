@@ -131,7 +131,7 @@ class Outcome:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class Ticket:
     """One order's life on this board. ``order`` is None for a tombstone (cancel came first)."""
 
@@ -139,8 +139,11 @@ class Ticket:
     arrival: int
     arrived_wall: datetime
     arrived_mono: float
-    #: The order's body as received, as compact JSON text: what the store saves and a restart
-    #: parses again. Text, not the decoded dict: a fifth of the memory per open ticket.
+    #: The order's body as received, as compact ASCII JSON text (other characters as \u
+    #: escapes): what the store saves and a restart parses again. Text, not the decoded dict:
+    #: a fifth of the memory per open ticket; ASCII, so Python keeps it one byte a character
+    #: (one non-ASCII letter made the whole text 2 or 4 bytes a character) and SQLite binds it
+    #: without a UTF-8 copy kept with the string.
     payload_json: str | None = None
     order: Order | None = None
     status: int = int(OrderStatus.PARSED)
@@ -170,7 +173,7 @@ class Ticket:
 
     @staticmethod
     def encode_payload(payload: Mapping[str, Any]) -> str:
-        return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(payload, separators=(",", ":"))
 
     @property
     def visible(self) -> bool:

@@ -9,6 +9,9 @@ when at least four letters of it fit), then the due time, which moves to row 3 (
 the name needs the room; continuation marks shorten, then go; row 3 (badges, the due
 time, channel and brand) gets a little smaller before it shortens from the right. A
 cancelled ticket shows its id and CANCELLED in row 1 at one size.
+
+Fitted sizes are steps of :mod:`kds_device.ui.font_ladder` (or the tile's own id, timer, body
+and small sizes), never any whole size: each size drawn keeps a font open.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from kds_device.ui import font_ladder
 from kds_device.ui.scripts import display_markup
 from kds_device.ui.theme import MIN_BODY_PX
 
@@ -44,6 +48,11 @@ class HeadSizes:
     word_px: float
     small_px: float
     tiny_px: float
+
+    @property
+    def kept(self) -> tuple[float, ...]:
+        """The tile's own sizes: a fitted size may also be one of these (fonts open anyway)."""
+        return (self.id_px, self.timer_px, self.word_px, self.small_px, self.tiny_px)
 
 
 @dataclass(frozen=True)
@@ -94,7 +103,7 @@ def plan_head(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
         for t_px in (size.timer_px, size.small_px, least):
             t_w = measure(text.timer, t_px)
             left = room - gap - word_w - t_w
-            i_px = fit_px(size.id_px, least, left, lambda p: measure(text.display_id, p))
+            i_px = fit_px(size.id_px, least, left, lambda p: measure(text.display_id, p), size.kept)
             if measure(text.display_id, i_px) <= left:
                 word_up, timer_px, id_px, timer_w = True, t_px, i_px, t_w
                 id_w = measure(text.display_id, i_px)
@@ -110,7 +119,9 @@ def plan_head(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
             timer_px = size.small_px
             right = measure(text.timer, timer_px)
         used = gap + right if right else 0.0
-        id_px = fit_px(size.id_px, size.tiny_px, room - used, lambda p: measure(text.display_id, p))
+        id_px = fit_px(
+            size.id_px, size.tiny_px, room - used, lambda p: measure(text.display_id, p), size.kept
+        )
         id_w = measure(text.display_id, id_px)
         clock = f"[b]{text.timer}[/b]" if text.timer else ""
     title = f"[b]{display_markup(text.display_id)}[/b]"
@@ -157,7 +168,7 @@ def _row3(source: str, size: HeadSizes, measure: Measure) -> float:
     """Row 3's font: smaller (to 80 %) for a long reason or brand; past that it shortens."""
     text = plain(source)
     room = size.room - SLACK
-    return fit_px(size.tiny_px, size.tiny_px * 0.8, room, lambda p: measure(text, p))
+    return fit_px(size.tiny_px, size.tiny_px * 0.8, room, lambda p: measure(text, p), size.kept)
 
 
 def _row2(
@@ -167,7 +178,7 @@ def _row2(
     (pickups need it); on the right the age word when row 1 had no room for it, else the due
     time when it fits beside the name. Whatever does not fit goes to row 3 (small)."""
     room, gap, kind = size.room - SLACK, size.gap, text.kind
-    px = fit_px(size.small_px, size.tiny_px, room, lambda p: measure(kind, p))
+    px = fit_px(size.small_px, size.tiny_px, room, lambda p: measure(kind, p), size.kept)
     word = f"[b]{text.word}[/b]" if text.word and not word_up else ""
     right = word or text.due
 
@@ -199,15 +210,16 @@ def _right(due: str, gap: float, px: float, measure: Measure) -> float:
     return gap + measure(plain(due), px) if due else 0.0
 
 
-def fit_px(px: float, floor: float, room: float, width_at: Callable[[float], float]) -> float:
-    """``px``, or the largest whole size down to ``floor`` whose width fits ``room``."""
-    need = width_at(px)
-    if need <= room:
-        return px
-    size = max(floor, float(int(px * room / max(need, 1.0))))
-    while size - 1 >= floor and width_at(size) > room:
-        size -= 1
-    return size
+def fit_px(
+    px: float,
+    floor: float,
+    room: float,
+    width_at: Callable[[float], float],
+    keep: tuple[float, ...] = (),
+) -> float:
+    """``px``, or the largest ladder step (or size in ``keep``) down to ``floor`` whose width
+    fits ``room``: see :func:`kds_device.ui.font_ladder.fit_px`."""
+    return font_ladder.fit_px(px, floor, room, width_at, keep)
 
 
 def _voided(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
@@ -218,6 +230,7 @@ def _voided(text: HeadText, size: HeadSizes, measure: Measure) -> HeadPlan:
         size.tiny_px,
         room,
         lambda p: measure(text.display_id, p) + measure("CANCELLED", p),
+        size.kept,
     )
     title = f"[b]{display_markup(text.display_id)}[/b]"
     row3_px = _row3(text.source, size, measure)
