@@ -17,6 +17,7 @@ and small sizes), never any whole size: each size drawn keeps a font open.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -199,10 +200,43 @@ def _row2(
         right = word
     shown = next((c for c in candidates if fits(c, right)), "")
     if shown and text.name and not text.table:
-        shown = text.name  # Kivy shortens the rest of a long name from the right
+        shown = text.name  # Kivy shortens the rest of a long name from the right, but
+        if _right_to_left(shown):  # a right-to-left name begins there: cut it here
+            shown = _name_that_fits(shown, lambda name: fits(name, right))
     who = f"[b]{kind}[/b]" + (f"  {display_markup(shown)}" if shown else "")
     row3 = text.due if right != text.due else ""
     return who, right, row3, px
+
+
+def _name_that_fits(name: str, fits: Callable[[str], bool]) -> str:
+    """The whole name, else its longest beginning that fits, with "..." after it: cut in
+    reading order, so a right-to-left name keeps its first word. Kivy would shorten the
+    displayed text, already in visual order, from the right, where an Arabic or Hebrew name
+    begins. (Widths here are measured with room to spare, so a left-to-right name is left to
+    Kivy, which cuts it as late as its pixels allow.) The caller has checked that
+    ``NAME_CHARS`` characters fit."""
+    if fits(name):
+        return name
+    low, high = NAME_CHARS, len(name) - 1  # low always fits
+    while low < high:
+        mid = (low + high + 1) // 2
+        if fits(_cut(name, mid)):
+            low = mid
+        else:
+            high = mid - 1
+    return _cut(name, low)
+
+
+def _right_to_left(text: str) -> bool:
+    """Whether any letter of ``text`` is written right to left (Hebrew, Arabic ...)."""
+    return any(unicodedata.bidirectional(c) in ("R", "AL") for c in text)
+
+
+def _cut(name: str, length: int) -> str:
+    """The first ``length`` characters and "...", never splitting a letter from its marks."""
+    while 0 < length < len(name) and unicodedata.combining(name[length]):
+        length -= 1
+    return name[:length].rstrip() + "..."
 
 
 def _right(due: str, gap: float, px: float, measure: Measure) -> float:

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from kds_device.ui.header_fit import HeadPlan, HeadSizes, HeadText, plain, plan_head
+from kds_device.ui.header_fit import (
+    NAME_CHARS,
+    SLACK,
+    HeadPlan,
+    HeadSizes,
+    HeadText,
+    plain,
+    plan_head,
+)
+from kds_device.ui.scripts import display_markup
 
 
 def measure(text: str, px: float) -> float:
@@ -132,3 +141,27 @@ def test_a_continuation_mark_without_room_in_row_1_goes_to_row_3() -> None:
     assert "cont. »" in roomy.title and "»" not in roomy.source
     narrow = plan_head(text, sizes(230), measure)
     assert "»" not in narrow.title and narrow.source.startswith("[b]cont. »[/b]")
+
+
+def test_a_long_right_to_left_name_keeps_its_beginning_in_reading_order() -> None:
+    """Cut before display: a right-to-left name shortened in display order (as Kivy
+    shortens, from the right) would lose its first word instead of its last. A
+    left-to-right name stays whole in the plan: Kivy cuts its end, as late as it can."""
+    size = sizes(320)
+    px = 20.0  # row 2 is at body size here
+    room = size.room - SLACK - measure("PICKUP", px)
+    for name in ("فاطمة عبد الرحمن الزهراني", "דנה כהן-לוינסון מרמת גן"):
+        plan = plan_head(HeadText("Y4TTQ", timer="07:39", kind="PICKUP", name=name), size, measure)
+        assert plan.row2_px == px
+        cuts = [k for k in range(NAME_CHARS, len(name)) if plan.who == who_with(name, k)]
+        assert cuts, (name, plan.who)
+        k = max(cuts)  # a cut before a space is also the cut after it
+        assert measure(f"  {name[:k].rstrip()}...", px) <= room, "it fits"
+        assert measure(f"  {name[: k + 1]}...", px) > room, "and is the longest that fits"
+    latin = "Maximilian Oberhuber-Schmidt"
+    plan = plan_head(HeadText("Y4TTQ", timer="07:39", kind="PICKUP", name=latin), size, measure)
+    assert plan.who == f"[b]PICKUP[/b]  {display_markup(latin)}"
+
+
+def who_with(name: str, length: int) -> str:
+    return f"[b]PICKUP[/b]  {display_markup(name[:length].rstrip() + '...')}"
