@@ -210,10 +210,7 @@ class TextSprite:
         self.x, self.y = x, y
         self.height = float(tex_h) if height is None else height
         self._rect.size = (width, tex_h)
-        self._rect.pos = (
-            int(x + width / 2.0 - width / 2.0),
-            int(y + self.height / 2.0 - tex_h / 2.0),
-        )
+        self._rect.pos = (int(x), int(y + self.height / 2.0 - tex_h / 2.0))
 
 
 def _refresh(label: MarkupLabel) -> Any:
