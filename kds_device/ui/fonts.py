@@ -36,6 +36,7 @@ def register_fonts() -> set[str]:
         return scripts.AVAILABLE
     _done = True
     share_open_fonts()
+    drop_render_surfaces()
     files = _index()
     for font in scripts.FALLBACKS:
         regular = next((files[n] for n in font.regular if n in files), None)
@@ -74,6 +75,34 @@ def share_open_fonts() -> bool:
         return False
     LabelSDL2._get_font_id = _font_id
     return True
+
+
+def drop_render_surfaces() -> bool:
+    """A label lets go of the surface it drew its text on once the texture has the pixels.
+
+    Kivy's SDL2 text provider renders a label into an SDL surface as big as its texture
+    (4 bytes a pixel), copies the pixels out for the texture and keeps the surface until the
+    label's next render: every label on the board held its text twice, once in the GL texture
+    and once in that surface (4.8 MB for one 1920x1080 page of tiles). A texture drawn again
+    (a GL context lost and rebuilt) renders its label again, on a new surface. False where
+    the text provider is not SDL2's."""
+    from kivy.core.text import Label as CoreLabel
+
+    try:
+        from kivy.core.text.text_sdl2 import LabelSDL2
+    except ImportError:
+        return False
+    if not issubclass(CoreLabel, LabelSDL2):
+        return False
+    LabelSDL2._render_end = _render_end
+    return True
+
+
+def _render_end(label: Any) -> Any:
+    """The rendered pixels (Kivy's ``ImageData``); the surface they were drawn on is freed."""
+    data = label._surface.get_data()
+    label._surface = None
+    return data
 
 
 def _font_id(label: Any) -> str:

@@ -97,3 +97,25 @@ def test_a_text_is_rendered_once_per_change_and_not_when_nothing_changed(
     tile.title_px = tile.title_px
     board_app.frames(2)
     assert {name: text.renders for name, text in tile.ids.items()} == renders
+
+
+def test_a_drawn_text_is_held_once_in_its_texture_not_again_in_a_surface(
+    board_app: BoardDriver,
+) -> None:
+    """Kivy's SDL2 text provider kept each label's drawing surface (as big as its texture)
+    until the label's next render: every text on the board was held twice."""
+    (payload,) = board_app.add_orders(1, customerName="Al")
+    tile = board_app.tile(payload["orderId"])
+    board_app.frames(1)
+    body = tile.ids.body
+    for name, text in tile.ids.items():
+        assert getattr(text._label, "_surface", "never drawn") in (None, "never drawn"), name
+    pixels = body.texture.pixels
+    assert len(pixels) == body.texture.width * body.texture.height * 4
+    assert any(pixels[3::4]), "the text is in the texture"
+    renders = body.renders
+    tile.body_text = "1  [b]Soup[/b]"  # drawn again, on a new surface, let go of again
+    board_app.frames(2)
+    assert body.renders == renders + 1
+    assert body._label._surface is None
+    assert any(body.texture.pixels[3::4])
