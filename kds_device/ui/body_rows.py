@@ -8,7 +8,8 @@ The board wraps text itself, so that
   screen (the order's text is not changed, no space is inserted);
 * right-to-left rows are put in display order *after* wrapping (words wrap in reading
   order), in the fonts that have their glyphs (:mod:`kds_device.ui.scripts`);
-* the paginator's row count and the pixels agree: the row counter is ``len(rows)``.
+* the paginator's row count and the pixels agree: the row counter counts these rows (more
+  body rows for a row in a taller script's font, :class:`kds_device.ui.measure.RowCounter`).
 """
 
 from __future__ import annotations

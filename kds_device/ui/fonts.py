@@ -17,6 +17,8 @@ from kds_device.ui import scripts
 log = logging.getLogger(__name__)
 
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
+#: Each registered fallback font's regular file, by name.
+FILES: dict[str, str] = {}
 _done = False
 
 
@@ -47,6 +49,7 @@ def register_fonts() -> set[str]:
             continue
         bold = next((files[n] for n in font.bold if n in files), regular)
         LabelBase.register(font.name, regular, regular, bold, bold)
+        FILES[font.name] = regular
         scripts.AVAILABLE.add(font.name)
     scripts._cache.clear()
     return scripts.AVAILABLE

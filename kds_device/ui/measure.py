@@ -2,24 +2,49 @@
 paginates by rows, the screen knows the font. Text is measured with Kivy's text provider
 (bold, the wider face, so the estimate errs towards room to spare), each script in the font
 that draws it, and wrapped by :mod:`kds_device.ui.body_rows`: the row count the paginator
-gets is the number of rows drawn."""
+gets is the height of the rows drawn, in body rows."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections import OrderedDict
 from unicodedata import east_asian_width
 
 from kivy.core.text import Label as CoreLabel
+from PIL import ImageFont
 
 from kds_device.domain.lines import TicketLine
+from kds_device.ui import fonts
 from kds_device.ui.body_rows import line_rows
 from kds_device.ui.fonts import register_fonts
 from kds_device.ui.scripts import font_runs
+from kds_device.ui.theme import LINE_HEIGHT
 
 SLACK = 0.95  # Kivy's markup may draw a hair wider than the sum of its runs
 CJK_FONT = "KdsCJK"  # ui.scripts' fallback for CJK (Noto Sans CJK)
 ROWS_KEPT = 1024  # lines (drawn, or drawn struck through) whose rows a RowCounter keeps
+_FONT_TAG = re.compile(r"\[font=([^\]]+)\]")
+_LINE_BOX: dict[tuple[str, int], int] = {}
+
+
+def line_box_px(font: str, font_px: float) -> int:
+    """How tall Kivy draws a row of text in the fallback ``font`` at ``font_px``: the font's
+    ascent plus descent at the whole size, as SDL_ttf gives it (0 for a font not found).
+
+    Read with Pillow's FreeType, which closes the font at once: measured with Kivy, SDL_ttf
+    would keep the font open at that size (2.6 MB for Noto CJK) for a ticket that may never
+    be drawn."""
+    key = (font, int(font_px))
+    known = _LINE_BOX.get(key)
+    if known is None:
+        path = fonts.FILES.get(font)
+        known = 0
+        if path is not None:
+            ascent, descent = ImageFont.truetype(path, key[1]).getmetrics()
+            known = ascent + descent
+        _LINE_BOX[key] = known
+    return known
 
 
 def _full_width(char: str) -> bool:
@@ -86,12 +111,19 @@ class RunMeasure:
 
 class RowCounter:
     """Callable ``line -> rows`` for one font size and text width; ``rows(line)`` gives the
-    markup of each row."""
+    markup of each row.
+
+    The count is in body rows of the tile (``ceil(font_px * LINE_HEIGHT)`` px, Roboto's
+    line with room to spare): a row drawn in a taller font (Noto CJK is 1.45 em, Arabic 2.1,
+    Thai 1.55, Symbola's emoji 1.27) is as tall as Kivy draws it, so a line with one may take
+    more body rows than it has text rows. Counted short, the tile's body would not fit and
+    would shrink its text a step (each step a new size for every font it draws)."""
 
     def __init__(
         self, font_px: float, width_px: float, allergy: re.Pattern[str] | None = None
     ) -> None:
         self.font_px = font_px
+        self.row_px = math.ceil(font_px * LINE_HEIGHT)
         self.allergy = allergy
         self.width_px = max(40.0, width_px * SLACK)
         self.measure = RunMeasure(font_px)
@@ -117,7 +149,19 @@ class RowCounter:
         return len(self._rows)
 
     def __call__(self, line: TicketLine) -> int:
-        return max(len(self.rows(line)), len(self.rows(line, voided=True)))
+        return max(self._body_rows(self.rows(line)), self._body_rows(self.rows(line, True)))
+
+    def _body_rows(self, rows: list[str]) -> int:
+        """Body rows that ``rows`` (markup) fill: one each, more where fonts taller than a
+        row make them taller."""
+        if not any("[font=" in row for row in rows):
+            return len(rows)
+        px = self.font_px
+        tall = sum(
+            max([self.row_px, *(line_box_px(font, px) for font in _FONT_TAG.findall(row))])
+            for row in rows
+        )
+        return math.ceil(tall / self.row_px)
 
 
 _LABELS: dict[tuple[float, bool], CoreLabel] = {}

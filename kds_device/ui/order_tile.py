@@ -242,13 +242,14 @@ class OrderTile(Widget):
         on it has them), -1: none."""
         view = self._view
         body = self._texts.body
-        if view is None or not view.row_items or not body.text:
+        if view is None or not view.row_items or not body.text or y > body.top:
             return -1
-        row_px = body.height / max(1, body.text.count("\n") + 1)
-        if y > body.top:
-            return -1
-        row = int((body.top - y) // max(row_px, 1.0))
-        return view.row_items[row] if 0 <= row < len(view.row_items) else -1
+        depth = body.top - y  # rows are as tall as drawn: a CJK or Arabic one is taller
+        for row, height in enumerate(body.line_heights()):
+            depth -= height
+            if depth < 0:
+                return view.row_items[row] if row < len(view.row_items) else -1
+        return -1
 
     def set_selected(self, selected: bool) -> None:
         self.selected = selected

@@ -6,8 +6,9 @@ unshaped. So the board does three things itself, at render time only (the order'
 never changed):
 
 * **font fallback**: each character goes to the first font that covers its script (Roboto
-  for Latin, Greek and Cyrillic; Noto Hebrew, Arabic, Thai, Devanagari, CJK; Symbola for
-  emoji and symbols; DejaVu for the rest of the symbols), as ``[font=...]`` markup runs;
+  for Latin, Greek and Cyrillic; Noto Hebrew, Arabic, Thai, Devanagari, CJK; DejaVu for
+  arrows, shapes and the allergy sign; Symbola for emoji and the other symbols), as
+  ``[font=...]`` markup runs;
 * **Arabic shaping** with ``arabic-reshaper`` (letters to their joined forms);
 * **bidi reordering** with ``python-bidi`` (the Unicode bidirectional algorithm), per drawn
   row, after wrapping, so a right-to-left name reads right to left and its words wrap in
@@ -77,21 +78,29 @@ FALLBACKS: tuple[FallbackFont, ...] = (
         ),
     ),
     FallbackFont(
+        "KdsDejaVu",
+        ("DejaVuSans.ttf",),
+        ("DejaVuSans-Bold.ttf",),
+        (
+            (0x0530, 0x058F),
+            (0x10A0, 0x10FF),
+            (0x2190, 0x22FF),
+            (0x25A0, 0x25FF),
+            # the allergy sign: DejaVu's line box is Roboto's, Symbola's is taller than a
+            # body row (a flagged item would need two)
+            (0x26A0, 0x26A0),
+        ),
+    ),
+    FallbackFont(
         "KdsSymbols",
         ("Symbola_hint.ttf", "Symbola.ttf"),
         (),
         (
             (0x2300, 0x23FF),  # technical (watch, hourglass)
-            (0x2600, 0x27BF),  # symbols and dingbats (the allergy sign)
+            (0x2600, 0x27BF),  # symbols and dingbats (but the allergy sign: DejaVu, above)
             (0x2B00, 0x2BFF),
             (0x1F000, 0x1FAFF),  # emoji
         ),
-    ),
-    FallbackFont(
-        "KdsDejaVu",
-        ("DejaVuSans.ttf",),
-        ("DejaVuSans-Bold.ttf",),
-        ((0x0530, 0x058F), (0x10A0, 0x10FF), (0x2190, 0x22FF), (0x25A0, 0x25FF)),
     ),
 )
 

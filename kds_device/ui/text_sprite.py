@@ -178,6 +178,13 @@ class TextSprite:
     def top(self) -> float:
         return self.y + self.height
 
+    def line_heights(self) -> list[float]:
+        """The heights of the drawn text's lines, top first (a line in a taller script's
+        font is taller)."""
+        if not self._text or self._dirty:
+            return []
+        return [float(line.h) for line in self._label._cached_lines]
+
     def render(self) -> bool:
         """Make the texture if anything changed since the last one; True if it did."""
         if not self._dirty:
