@@ -117,13 +117,14 @@ class EventPoller:
 
     def stop(self, timeout_s: float = 2.0) -> None:
         """Stop asking. A long-poll already in flight cannot be cut short by requests; the
-        daemon thread then ends when it returns (and posts nothing more)."""
+        daemon thread then ends when it returns (and posts nothing more), closing the client."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout_s)
             if not self._thread.is_alive():
                 self._client.close()
+        # else: the thread closes the client when that long-poll returns (see _run)
 
     def request_catch_up(self) -> None:
         """Fetch from the cursor now (any thread: the MQTT feed on a gap or a reconnect)."""
@@ -132,6 +133,13 @@ class EventPoller:
     # ---- the worker ---------------------------------------------------------------------
 
     def _run(self) -> None:
+        try:
+            self._poll()
+        finally:
+            if self._stop.is_set():  # a long-poll outlived stop(): its connection goes now
+                self._client.close()
+
+    def _poll(self) -> None:
         confirmed = False  # a quick first answer (at start, after a failure) shows "live" at once
         while not self._stop.is_set():
             urgent = self._wake.is_set() or self.cursor.has_gap or not confirmed

@@ -25,6 +25,7 @@ from kds_device.adapters.credentials import RENEW_PATH, ROTATED, Credentials
 from kds_device.adapters.enrollment import Enrollment, MqttSettings, now_iso
 from kds_device.domain.events import Event
 from kds_device.domain.ticket import PartChange, Request, StatusChange
+from kds_device.http_close import close_session
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ class GatewayClient:
         return self._credentials.token if self._credentials is not None else self._token
 
     def close(self) -> None:
-        self._session.close()
+        close_session(self._session)
 
     # ---- the calls ----------------------------------------------------------------------
 

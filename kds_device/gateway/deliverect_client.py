@@ -31,6 +31,7 @@ from urllib.parse import quote
 import requests
 
 from kds_device.domain.status import KDS_SENDABLE
+from kds_device.http_close import close_session
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ class DeliverectClient:
         self.tokens_fetched = 0
 
     def close(self) -> None:
-        self._session.close()
+        close_session(self._session)
 
     def __enter__(self) -> DeliverectClient:
         return self

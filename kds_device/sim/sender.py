@@ -20,6 +20,8 @@ from typing import Any
 
 import requests
 
+from kds_device.http_close import close_session
+
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Server-Authorization-HMAC-SHA256"
@@ -95,7 +97,7 @@ class WebhookSender:
         self.urls: RegisteredUrls | None = None
 
     def close(self) -> None:
-        self._session.close()
+        close_session(self._session)
 
     def __enter__(self) -> WebhookSender:
         return self
