@@ -206,6 +206,8 @@ def _kept(config: GatewayConfig, table: str, limit: int, show: int | None) -> in
 def _serve(config: GatewayConfig, args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
+    from kds_device.gateway import server_errors
+
     if args.bind:
         config.server.bind = args.bind
     if args.workers:
@@ -247,6 +249,7 @@ def _serve(config: GatewayConfig, args: argparse.Namespace) -> int:
 
             return create_app(config)
 
+    server_errors.install()
     GatewayServer().run()
     return 0
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import socket
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -355,3 +356,40 @@ def test_lone_surrogate_escapes_are_kept_as_replacement_characters(
         timeout=10,
     )
     assert_4xx(enroll, 404, "invalid_code")
+
+
+# ---- refused by the HTTP server itself, before the gateway ------------------------------------
+
+
+def test_a_request_line_over_the_servers_limit_is_a_json_414(
+    shared_gateway: GatewayProcess, device: EnrolledDevice, contract: Contract
+) -> None:
+    response = shared_gateway.session.get(
+        f"{shared_gateway.base_url}/api/v1/events",
+        params={"after": "1" * 5000},
+        headers=device.headers,
+        timeout=10,
+    )
+    assert_4xx(response, 414, "uri_too_long")
+    assert "4094" in response.json()["detail"]
+
+
+def test_a_header_over_the_servers_limit_is_a_json_431(shared_gateway: GatewayProcess) -> None:
+    response = shared_gateway.session.get(
+        f"{shared_gateway.base_url}/api/v1/health", headers={"X-Big": "x" * 9000}, timeout=10
+    )
+    assert_4xx(response, 431, "request_header_fields_too_large")
+
+
+def test_a_malformed_request_line_is_a_json_400(shared_gateway: GatewayProcess) -> None:
+    port = int(shared_gateway.base_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(b"GET /api/v1/health HTTP/1.1 extra\r\nHost: x\r\n\r\n")
+        answer = b""
+        while chunk := conn.recv(65_536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), answer
+    assert b"content-type: application/json" in head.lower(), head
+    refused = json.loads(body)
+    assert refused["error"] == "bad_request" and refused["detail"], refused
