@@ -364,14 +364,15 @@ def test_lone_surrogate_escapes_are_kept_as_replacement_characters(
 def test_a_request_line_over_the_servers_limit_is_a_json_414(
     shared_gateway: GatewayProcess, device: EnrolledDevice, contract: Contract
 ) -> None:
-    response = shared_gateway.session.get(
-        f"{shared_gateway.base_url}/api/v1/events",
-        params={"after": "1" * 5000},
-        headers=device.headers,
-        timeout=10,
-    )
-    assert_4xx(response, 414, "uri_too_long")
-    assert "4094" in response.json()["detail"]
+    for path, params in (("events", {"after": "1" * 5000}), ("report", {"tz": "A/" * 2500})):
+        response = shared_gateway.session.get(
+            f"{shared_gateway.base_url}/api/v1/{path}",
+            params=params,
+            headers=device.headers,
+            timeout=10,
+        )
+        assert_4xx(response, 414, "uri_too_long")
+        assert "4094" in response.json()["detail"]
 
 
 def test_a_header_over_the_servers_limit_is_a_json_431(shared_gateway: GatewayProcess) -> None:
