@@ -19,7 +19,7 @@ from kds_device.ui import fonts
 from kds_device.ui.body_rows import line_rows
 from kds_device.ui.fonts import register_fonts
 from kds_device.ui.scripts import font_runs
-from kds_device.ui.theme import LINE_HEIGHT
+from kds_device.ui.theme import body_row_px
 
 SLACK = 0.95  # Kivy's markup may draw a hair wider than the sum of its runs
 CJK_FONT = "KdsCJK"  # ui.scripts' fallback for CJK (Noto Sans CJK)
@@ -113,7 +113,7 @@ class RowCounter:
     """Callable ``line -> rows`` for one font size and text width; ``rows(line)`` gives the
     markup of each row.
 
-    The count is in body rows of the tile (``ceil(font_px * LINE_HEIGHT)`` px, Roboto's
+    The count is in body rows of the tile (:func:`~kds_device.ui.theme.body_row_px`, Roboto's
     line with room to spare): a row drawn in a taller font (Noto CJK is 1.45 em, Arabic 2.1,
     Thai 1.55, Symbola's emoji 1.27) is as tall as Kivy draws it, so a line with one may take
     more body rows than it has text rows. Counted short, the tile's body would not fit and
@@ -123,7 +123,7 @@ class RowCounter:
         self, font_px: float, width_px: float, allergy: re.Pattern[str] | None = None
     ) -> None:
         self.font_px = font_px
-        self.row_px = math.ceil(font_px * LINE_HEIGHT)
+        self.row_px = body_row_px(font_px)
         self.allergy = allergy
         self.width_px = max(40.0, width_px * SLACK)
         self.measure = RunMeasure(font_px)

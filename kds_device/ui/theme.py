@@ -78,6 +78,11 @@ MIN_BODY_PX = 18.0  # the floor: still readable from the line at 800x480
 LINE_HEIGHT = 1.2  # Roboto's line box is about 1.2 em (measured with Kivy's SDL2 text)
 
 
+def body_row_px(font_px: float) -> int:
+    """One body row's height for text at ``font_px``: Roboto's line box, whole pixels."""
+    return math.ceil(font_px * LINE_HEIGHT)
+
+
 @dataclass(frozen=True)
 class Metrics:
     """Sizes for one window size. ``row_px`` is one body text row; tiles are whole rows so
@@ -111,7 +116,7 @@ class Metrics:
         ticket line)."""
         width, height = max(320, int(width)), max(240, int(height))
         body = max(MIN_BODY_PX, height / 28.0)
-        row = math.ceil(body * LINE_HEIGHT)
+        row = body_row_px(body)
         bar = max(44.0, round(height * 0.085))  # status bar: also a touch target row
         # a tile is whole rows: its 3 header rows hold the big id/timer row (1.25), the type
         # and name row (1, body size), the due/channel row and the gap to the next tile
