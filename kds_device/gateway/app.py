@@ -28,7 +28,7 @@ from kds_device.gateway.deliverect_client import DeliverectClient
 from kds_device.gateway.devices import Devices
 from kds_device.gateway.enroll_limits import EnrollLimits, EnrollPolicy
 from kds_device.gateway.health import unavailable
-from kds_device.gateway.http_util import error
+from kds_device.gateway.http_util import error, reason_code
 from kds_device.gateway.journal import Journal
 from kds_device.gateway.notifier import Notifier
 from kds_device.gateway.outbox import Outbox
@@ -177,7 +177,7 @@ def build_flask_app(found: Services) -> Flask:
     @app.errorhandler(HTTPException)
     def _http_error(problem: HTTPException) -> tuple[Response, int]:
         code = problem.code or 500
-        name = (problem.name or "error").lower().replace(" ", "_")
+        name = reason_code(problem.name or "error")
         response, code = error(code, name, problem.description or name)
         for header, value in problem.get_headers():  # Allow on a 405, WWW-Authenticate, ...
             if header.lower() != "content-type":

@@ -52,6 +52,11 @@ class BadJson(ValueError):
     """The body is not acceptable JSON; the message says why."""
 
 
+def reason_code(reason: str) -> str:
+    """An HTTP reason as an ``error`` code: ``URI Too Long`` -> ``uri_too_long``."""
+    return reason.lower().replace(" ", "_")
+
+
 def error(code: int, error_code: str, detail: str) -> tuple[Response, int]:
     """The one error shape of the gateway: ``{"error": ..., "detail": ...}``."""
     return jsonify(error=error_code, detail=detail), code

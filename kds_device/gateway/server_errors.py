@@ -15,15 +15,12 @@ import socket
 
 from gunicorn import util
 
-
-def error_code(reason: str) -> str:
-    """``URI Too Long`` -> ``uri_too_long``: the same naming as the app's HTTP errors."""
-    return reason.lower().replace(" ", "_").replace("-", "_")
+from kds_device.gateway.http_util import reason_code
 
 
 def answer(status: int, reason: str, detail: str) -> bytes:
     """The whole HTTP response for one refusal; the connection is closed after it."""
-    body = json.dumps({"error": error_code(reason), "detail": detail or reason}).encode()
+    body = json.dumps({"error": reason_code(reason), "detail": detail or reason}).encode()
     head = (
         f"HTTP/1.1 {status} {reason}\r\n"
         "Connection: close\r\n"
